@@ -1,0 +1,55 @@
+"""Recording and reading audit events. Events are appended in the caller's transaction, never edited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+
+
+def record(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: object = None,
+    *,
+    group_id: int | None = None,
+    **data: Any,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        group_id=group_id,
+        data=data,
+    )
+    session.add(event)
+    return event
+
+
+def events_for(session: Session, target_type: str, target_id: object, limit: int = 50) -> Sequence[AuditEvent]:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.target_type == target_type, AuditEvent.target_id == str(target_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def recent_in_groups(session: Session, group_ids: Sequence[int], limit: int = 10) -> Sequence[AuditEvent]:
+    if not group_ids:
+        return []
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.group_id.in_(group_ids))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()

@@ -1,0 +1,87 @@
+"""Who is asking: built once per request from a Bearer token or the signed session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from app.groups.models import MembershipRole
+from app.users.models import Role, User, UserStatus
+
+STAFF_ROLES = frozenset({Role.secretariat, Role.admin})
+GOVERNMENT_ROLES = frozenset({Role.delegate, Role.observer})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int | None = None
+    role: Role | None = None
+    country: str | None = None
+    status: UserStatus | None = None
+    display_name: str = ""
+    email: str = ""
+    organisation: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    group_roles: Mapping[int, MembershipRole] = field(default_factory=lambda: MappingProxyType({}))
+    via_token: bool = False
+
+    @classmethod
+    def of(cls, user: User, group_roles: Mapping[int, MembershipRole], *, via_token: bool) -> Principal:
+        return cls(
+            user_id=user.id,
+            role=user.role,
+            country=user.country_code,
+            status=user.status,
+            display_name=user.display_name,
+            email=user.email,
+            organisation=user.organisation,
+            language=user.language,
+            time_zone=user.time_zone,
+            group_roles=MappingProxyType(dict(group_roles)),
+            via_token=via_token,
+        )
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is UserStatus.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Secretariat or admin: they run the dialogue and see every group."""
+        return self.is_active and self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and self.role is Role.admin
+
+    @property
+    def is_government(self) -> bool:
+        return self.is_active and self.role in GOVERNMENT_ROLES
+
+    @property
+    def is_delegate(self) -> bool:
+        return self.is_active and self.role is Role.delegate
+
+    @property
+    def reads_quad_content(self) -> bool:
+        """The `quad` visibility: any signed-in delegate, observer or secretariat member."""
+        return self.is_government or self.is_staff
+
+    @property
+    def group_ids(self) -> frozenset[int]:
+        return frozenset(self.group_roles)
+
+    def is_member_of(self, group_id: int) -> bool:
+        return self.is_active and group_id in self.group_roles
+
+    def chairs(self, group_id: int) -> bool:
+        return self.is_delegate and self.group_roles.get(group_id) is MembershipRole.chair
+
+
+ANONYMOUS = Principal()

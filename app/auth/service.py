@@ -1,0 +1,135 @@
+"""Resolving who a request comes from (token or session) and managing API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.models import ApiToken
+from app.auth.principal import Principal
+from app.db import utcnow
+from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from app.groups.models import Membership, MembershipRole
+from app.users.models import User, UserStatus
+
+TOKEN_PREFIX = "qd_"
+MAX_TOKEN_DAYS = 3650
+# Writing last_used_at on every call would turn each GET into a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
+    rows = session.execute(select(Membership.group_id, Membership.role).where(Membership.user_id == user_id))
+    return {group_id: MembershipRole(role) for group_id, role in rows}
+
+
+def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
+    return Principal.of(user, group_roles_of(session, user.id), via_token=via_token)
+
+
+def principal_from_bearer(session: Session, authorization: str, now: datetime | None = None) -> Principal:
+    scheme, _, raw = authorization.partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw or " " in raw:
+        raise NotAuthenticated("malformed Authorization header; expected 'Bearer <token>'")
+    if not raw.startswith(TOKEN_PREFIX):
+        raise NotAuthenticated("invalid API token")
+    now = now or utcnow()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None:
+        raise NotAuthenticated("invalid API token")
+    if token.revoked_at is not None:
+        raise NotAuthenticated("this API token has been revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise NotAuthenticated("this API token has expired")
+    user = token.user
+    if user.status is UserStatus.disabled:
+        raise NotAuthenticated("this account is disabled")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return principal_for(session, user, via_token=True)
+
+
+def principal_from_session(
+    session: Session,
+    data: Mapping[str, Any],
+    now: datetime,
+    *,
+    idle: timedelta,
+    absolute: timedelta,
+) -> Principal | None:
+    """The signed-in user of a session cookie, or None when the session is absent, stale or revoked."""
+    user_id, version = data.get("uid"), data.get("sv")
+    issued, seen = data.get("iat"), data.get("seen")
+    if not isinstance(user_id, int) or not isinstance(issued, int | float) or not isinstance(seen, int | float):
+        return None
+    timestamp = now.timestamp()
+    if timestamp - issued > absolute.total_seconds() or timestamp - seen > idle.total_seconds():
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.session_version != version or user.status is UserStatus.disabled:
+        return None
+    return principal_for(session, user)
+
+
+def create_token(
+    session: Session,
+    actor: Principal | None,
+    user: User,
+    *,
+    name: str,
+    expires_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Makes a token and returns it with its only plain-text copy."""
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput("a token needs a name of 1 to 80 characters")
+    if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")
+    if user.status is UserStatus.disabled:
+        raise InvalidInput("a disabled user cannot have tokens")
+    prefix = TOKEN_PREFIX + secrets.token_hex(4)
+    raw = f"{prefix}_{secrets.token_urlsafe(32)}"
+    expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
+    token = ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=hash_token(raw), expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    actor_id = actor.user_id if actor else None
+    audit.record(session, actor_id, "token.create", "api_token", token.id, user_id=user.id, name=name)
+    return token, raw
+
+
+def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    return session.scalars(query).all()
+
+
+def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    # Someone else's token is "not found" to a non-admin, so ids reveal nothing.
+    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor.user_id, "token.revoke", "api_token", token.id, user_id=token.user_id)
+    return token
+
+
+def require_self_or_admin(actor: Principal, user_id: int) -> None:
+    if actor.user_id != user_id and not actor.is_admin:
+        raise Forbidden("only the owner or an admin may do this")
+
+
+def aware(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

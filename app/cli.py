@@ -1,0 +1,177 @@
+"""The `quad` command (also `python -m app`). Bad input: one line on stderr, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from app.config import InsecureSettingsError, get_settings
+from app.db import build_engine, build_sessionmaker
+from app.errors import DomainError
+
+EXIT_BAD_INPUT = 2
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction for the whole command: committed only if the command finished without error."""
+    engine = build_engine(get_settings().resolved_database_url())
+    try:
+        with build_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from app.migrations_state import alembic_config
+
+    command.upgrade(alembic_config(get_settings().resolved_database_url()), args.revision)
+    print(f"database upgraded to {args.revision}")
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from app.migrations_state import alembic_config
+
+    command.downgrade(alembic_config(get_settings().resolved_database_url()), args.revision)
+    print(f"database downgraded to {args.revision}")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from app.demo import database_is_empty, seed_demo
+
+    with transaction() as session:
+        if args.if_empty and not database_is_empty(session):
+            print("database already has data; demo data not loaded")
+            return
+        added = seed_demo(session)
+    print("demo data: " + ", ".join(f"{count} {kind} added" for kind, count in added.items()))
+
+
+def cmd_users_create(args: argparse.Namespace) -> None:
+    from app.users import service as users
+    from app.users.models import UserStatus
+
+    with transaction() as session:
+        user = users.create_user(
+            session,
+            None,
+            email=args.email,
+            display_name=args.name,
+            role=users.parse_role(args.role),
+            country=args.country,
+            organisation=args.org,
+            status=UserStatus(args.status),
+        )
+        print(f"created user {user.id}: {user.email} ({user.role.value}{', ' + user.country_code if user.country_code else ''})")
+
+
+def cmd_users_list(args: argparse.Namespace) -> None:
+    from app.users import service as users
+
+    with transaction() as session:
+        found, total = users.list_users(session, limit=args.limit)
+        for user in found:
+            print(
+                f"{user.id}\t{user.email}\t{user.display_name}\t{user.role.value}\t"
+                f"{user.country_code or '-'}\t{user.status.value}"
+            )
+    if total > len(found):
+        print(f"({total - len(found)} more; use --limit)", file=sys.stderr)
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> None:
+    from app.auth import service as auth_service
+    from app.users import service as users
+
+    with transaction() as session:
+        user = users.require_by_email(session, args.email)
+        _, raw = auth_service.create_token(session, None, user, name=args.name, expires_days=args.expires_days)
+    print(raw)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    settings.check_safe_to_start()
+    uvicorn.run(
+        "app.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
+        log_level=settings.log_level.lower(),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quad", description="Quad Dialogue administration")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    upgrade = db.add_parser("upgrade", help="migrate to the newest schema (or --revision)")
+    upgrade.add_argument("--revision", default="head")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    downgrade = db.add_parser("downgrade", help="step back one migration (or to --revision, e.g. base)")
+    downgrade.add_argument("--revision", default="-1")
+    downgrade.set_defaults(func=cmd_db_downgrade)
+
+    seed = sub.add_parser("seed-demo", help="load demo countries' people, groups and memberships")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    create = users.add_parser("create", help="create (pre-provision) an account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, help="admin, secretariat, delegate, industry or observer")
+    create.add_argument("--country", help="US, JP, AU or IN (required for delegate, industry, observer)")
+    create.add_argument("--org", help="organisation")
+    create.add_argument("--status", default="active", choices=["active", "pending", "disabled"])
+    create.set_defaults(func=cmd_users_create)
+    listing = users.add_parser("list", help="list accounts")
+    listing.add_argument("--limit", type=int, default=1000)
+    listing.set_defaults(func=cmd_users_list)
+
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
+    token = tokens.add_parser("create", help="create an API token for a user; prints it once")
+    token.add_argument("--email", required=True)
+    token.add_argument("--name", default="cli")
+    token.add_argument("--expires-days", type=int)
+    token.set_defaults(func=cmd_tokens_create)
+
+    serve = sub.add_parser("serve", help="serve the platform over HTTP")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        args.host = args.host or os.environ.get("HOST", "127.0.0.1")
+        args.port = args.port or int(os.environ.get("PORT", "8000"))
+    handler: Callable[[argparse.Namespace], None] = args.func
+    try:
+        handler(args)
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (InsecureSettingsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0

@@ -1,0 +1,112 @@
+"""One validated Settings object, read from the environment and an optional `.env`.
+
+`prod` refuses to start on insecure settings and names each one, so an operator is never left guessing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Environment(StrEnum):
+    dev = "dev"
+    test = "test"
+    prod = "prod"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when production settings are unsafe; the message lists every problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Environment = Field(Environment.dev, alias="QUAD_ENV")
+    database_url: str = Field("", alias="DATABASE_URL")
+    secret_key: str = Field("", alias="SECRET_KEY")
+    data_dir: Path = Field(PROJECT_ROOT / "var", alias="QUAD_DATA_DIR")
+    base_url: str = Field("http://127.0.0.1:8000", alias="QUAD_BASE_URL")
+    idp_file: Path | None = Field(None, alias="QUAD_IDP_FILE")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    session_idle_minutes: int = Field(120, ge=5, alias="QUAD_SESSION_IDLE_MINUTES")
+    session_max_hours: int = Field(12, ge=1, alias="QUAD_SESSION_MAX_HOURS")
+    dev_login: bool | None = Field(None, alias="QUAD_DEV_LOGIN")
+    max_page_size: int = Field(100, ge=10, le=500, alias="QUAD_MAX_PAGE_SIZE")
+    login_rate_limit: str = Field("20/minute", alias="QUAD_LOGIN_RATE_LIMIT")
+    token_rate_limit: str = Field("30/minute", alias="QUAD_TOKEN_RATE_LIMIT")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="QUAD_TRUSTED_PROXIES")
+    log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        """Development sign-in exists only in dev, and only when no provider is configured (unless forced)."""
+        if self.env is not Environment.dev:
+            return bool(self.dev_login) and self.env is not Environment.test
+        if self.dev_login is not None:
+            return self.dev_login
+        return self.idp_file is None
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'quad.db'}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key; in dev and test a random key kept under the data folder survives restarts."""
+        if self.secret_key:
+            return self.secret_key
+        if self.env is Environment.prod:
+            raise InsecureSettingsError("SECRET_KEY is not set")
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def insecure_production_settings(self) -> list[str]:
+        problems: list[str] = []
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters")
+        if not self.is_https:
+            problems.append("QUAD_BASE_URL must start with https://")
+        if self.dev_login:
+            problems.append("QUAD_DEV_LOGIN must be off (development sign-in is never allowed in prod)")
+        if self.idp_file is None:
+            problems.append("QUAD_IDP_FILE must name the identity providers file")
+        return problems
+
+    def check_safe_to_start(self) -> None:
+        if self.env is Environment.prod and (problems := self.insecure_production_settings()):
+            raise InsecureSettingsError("refusing to start with insecure settings: " + "; ".join(problems))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

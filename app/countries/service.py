@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.countries.models import Country
+from app.errors import InvalidInput
+
+QUAD_COUNTRY_CODES = ("US", "JP", "AU", "IN")
+
+
+def list_countries(session: Session) -> Sequence[Country]:
+    return session.scalars(select(Country).order_by(Country.sort_order, Country.code)).all()
+
+
+def require(session: Session, code: str) -> Country:
+    country = session.get(Country, code.strip().upper())
+    if country is None:
+        raise InvalidInput(f"unknown country {code!r}; choose one of {', '.join(QUAD_COUNTRY_CODES)}")
+    return country

@@ -1,0 +1,145 @@
+"""Demo data for `quad seed-demo` and the first `make run`: a living platform, not an empty shell.
+
+Idempotent: each person, group and membership is created only when missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.groups import service as groups
+from app.groups.models import Membership, MembershipRole
+from app.users import service as users
+from app.users.models import Role, User, UserStatus
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: Role
+    country: str | None = None
+    organisation: str | None = None
+    status: UserStatus = UserStatus.active
+    language: str | None = None
+
+
+PEOPLE = [
+    DemoPerson("admin@quad-secretariat.example", "Morgan Admin", Role.admin, organisation="Quad Secretariat"),
+    DemoPerson("s.ito@quad-secretariat.example", "Sakura Ito", Role.secretariat, organisation="Quad Secretariat",
+               language="ja"),
+    DemoPerson("d.kumar@quad-secretariat.example", "Dev Kumar", Role.secretariat, organisation="Quad Secretariat"),
+    DemoPerson("e.carter@state.example.gov", "Emily Carter", Role.delegate, "US", "Department of State"),
+    DemoPerson("j.nguyen@commerce.example.gov", "James Nguyen", Role.delegate, "US", "Department of Commerce"),
+    DemoPerson("r.lee@ntia.example.gov", "Rachel Lee", Role.observer, "US", "NTIA"),
+    DemoPerson("h.tanaka@mofa.example.go.jp", "Hiroshi Tanaka", Role.delegate, "JP", "Ministry of Foreign Affairs",
+               language="ja"),
+    DemoPerson("y.sato@meti.example.go.jp", "Yuki Sato", Role.delegate, "JP", "METI", language="ja"),
+    DemoPerson("k.yamamoto@soumu.example.go.jp", "Kenji Yamamoto", Role.observer, "JP", "MIC", language="ja"),
+    DemoPerson("o.smith@dfat.example.gov.au", "Olivia Smith", Role.delegate, "AU", "DFAT"),
+    DemoPerson("l.brown@industry.example.gov.au", "Liam Brown", Role.delegate, "AU", "DISR"),
+    DemoPerson("c.wilson@csiro.example.au", "Chloe Wilson", Role.observer, "AU", "CSIRO"),
+    DemoPerson("a.sharma@mea.example.gov.in", "Ananya Sharma", Role.delegate, "IN", "Ministry of External Affairs"),
+    DemoPerson("v.rao@meity.example.gov.in", "Vikram Rao", Role.delegate, "IN", "MeitY"),
+    DemoPerson("p.iyer@dst.example.gov.in", "Priya Iyer", Role.observer, "IN", "DST"),
+    DemoPerson("policy@chipworks.example.com", "Daniel Brooks", Role.industry, "US", "ChipWorks Inc."),
+    DemoPerson("regulatory@nihon-denshi.example.co.jp", "Aiko Suzuki", Role.industry, "JP", "Nihon Denshi KK",
+               language="ja"),
+    DemoPerson("govaffairs@southerncross-bio.example.com.au", "Jack Taylor", Role.industry, "AU",
+               "Southern Cross Biotech"),
+    DemoPerson("policy@bharat-telecom.example.in", "Rohan Mehta", Role.industry, "IN", "Bharat Telecom Ltd"),
+    DemoPerson("newcomer@openradio.example.com", "Grace Kim", Role.industry, "US", "OpenRadio Labs",
+               UserStatus.pending),
+]
+
+
+@dataclass(frozen=True)
+class DemoGroup:
+    slug: str
+    name: str
+    area: str
+    charter: str
+    chairs: tuple[str, ...]
+    members: tuple[str, ...]
+
+
+GROUPS = [
+    DemoGroup(
+        "semiconductors",
+        "Semiconductors Working Group",
+        "semiconductors",
+        "The Semiconductors Working Group maps the **semiconductor supply chain** of the four countries, "
+        "identifies single points of failure and coordinates export controls on advanced chips and the tools "
+        "that make them.\n\n## Work programme\n\n- Joint supply-chain map and stress test\n"
+        "- Common control list for advanced lithography and EDA software\n"
+        "- Principles for trusted foundry partnerships",
+        ("y.sato@meti.example.go.jp", "j.nguyen@commerce.example.gov"),
+        ("v.rao@meity.example.gov.in", "l.brown@industry.example.gov.au", "r.lee@ntia.example.gov",
+         "k.yamamoto@soumu.example.go.jp", "d.kumar@quad-secretariat.example"),
+    ),
+    DemoGroup(
+        "5g-6g",
+        "5G/6G Telecommunications Working Group",
+        "5g-6g",
+        "The 5G/6G Working Group promotes **open, secure and interoperable** telecommunications, including "
+        "Open RAN deployment, and coordinates the Quad's input to 6G standards.\n\n## Work programme\n\n"
+        "- Open RAN interoperability testing across the four countries\n"
+        "- Security principles for network vendors\n- Shared research agenda for 6G",
+        ("o.smith@dfat.example.gov.au", "a.sharma@mea.example.gov.in"),
+        ("e.carter@state.example.gov", "h.tanaka@mofa.example.go.jp", "p.iyer@dst.example.gov.in",
+         "s.ito@quad-secretariat.example"),
+    ),
+    DemoGroup(
+        "biotechnology",
+        "Biotechnology Working Group",
+        "biotechnology",
+        "The Biotechnology Working Group builds a shared **horizon scan** of biotechnologies, agrees "
+        "safeguards against misuse and works towards common principles for biotechnology research security."
+        "\n\n## Work programme\n\n- Biotechnology horizon scan\n- Research security principles\n"
+        "- Export-control coordination for dual-use biotechnology",
+        ("h.tanaka@mofa.example.go.jp",),
+        ("e.carter@state.example.gov", "o.smith@dfat.example.gov.au", "v.rao@meity.example.gov.in",
+         "c.wilson@csiro.example.au", "s.ito@quad-secretariat.example"),
+    ),
+]
+
+
+def seed_demo(session: Session) -> dict[str, int]:
+    """Creates whatever demo data is missing; returns how many of each were added."""
+    added = {"users": 0, "groups": 0, "memberships": 0}
+    people: dict[str, User] = {}
+    for person in PEOPLE:
+        user = users.find_by_email(session, person.email)
+        if user is None:
+            user = users.create_user(
+                session, None, email=person.email, display_name=person.name, role=person.role,
+                country=person.country, organisation=person.organisation, status=person.status,
+                language=person.language,
+            )
+            added["users"] += 1
+        people[person.email] = user
+    for spec in GROUPS:
+        group = groups.find_by_slug(session, spec.slug)
+        if group is None:
+            group = groups.create_group(
+                session, None, slug=spec.slug, name=spec.name, technology_area=spec.area, charter=spec.charter
+            )
+            added["groups"] += 1
+        existing = set(session.scalars(select(Membership.user_id).where(Membership.group_id == group.id)))
+        wanted = [(e, MembershipRole.chair) for e in spec.chairs] + [(e, MembershipRole.member) for e in spec.members]
+        for email, role in wanted:
+            user = people[email]
+            if user.id not in existing:
+                if user.role is Role.observer:
+                    role = MembershipRole.observer
+                groups.add_member(session, None, group, user, role)
+                existing.add(user.id)
+                added["memberships"] += 1
+    return added
+
+
+def database_is_empty(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is None

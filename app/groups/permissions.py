@@ -1,0 +1,28 @@
+"""Who may see and change working groups."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, true
+
+from app.auth.principal import Principal
+from app.groups.models import GroupStatus, WorkingGroup
+
+
+def readable_groups(principal: Principal) -> ColumnElement[bool]:
+    """Active groups are open to everyone; archived ones only to the secretariat."""
+    if principal.is_staff:
+        return true()
+    return WorkingGroup.status == GroupStatus.active
+
+
+def can_read(principal: Principal, group: WorkingGroup) -> bool:
+    return principal.is_staff or group.status == GroupStatus.active
+
+
+def can_see_members(principal: Principal) -> bool:
+    """Names of officials are for the governments and the secretariat, not the public or industry."""
+    return principal.reads_quad_content
+
+
+def can_manage(principal: Principal) -> bool:
+    return principal.is_staff

@@ -1,0 +1,139 @@
+"""Working groups and their members."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.errors import Conflict, InvalidInput, NotFound
+from app.groups import permissions
+from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
+from app.users.models import Role, User
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+STARTING_TECHNOLOGY_AREAS = ("5g-6g", "biotechnology", "semiconductors")
+
+
+@dataclass(frozen=True)
+class MemberView:
+    user: User
+    role: MembershipRole
+
+
+def list_groups(
+    session: Session, principal: Principal, *, offset: int = 0, limit: int = 100
+) -> tuple[Sequence[WorkingGroup], int]:
+    where = permissions.readable_groups(principal)
+    total = session.scalar(select(func.count()).select_from(WorkingGroup).where(where)) or 0
+    query = (
+        select(WorkingGroup)
+        .where(where)
+        .options(selectinload(WorkingGroup.memberships).selectinload(Membership.user))
+        .order_by(WorkingGroup.name, WorkingGroup.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.scalars(query).all(), total
+
+
+def get_group(session: Session, principal: Principal, slug: str) -> WorkingGroup:
+    query = (
+        select(WorkingGroup)
+        .where(WorkingGroup.slug == slug)
+        .options(selectinload(WorkingGroup.memberships).selectinload(Membership.user))
+    )
+    group = session.scalar(query)
+    if group is None or not permissions.can_read(principal, group):
+        raise NotFound(f"no working group {slug!r}")
+    return group
+
+
+def chairs_of(group: WorkingGroup) -> list[User]:
+    return [m.user for m in group.memberships if m.role is MembershipRole.chair]
+
+
+def members_by_country(group: WorkingGroup) -> dict[str, list[MemberView]]:
+    """Members grouped by country code ('' for secretariat staff), chairs first, then by name."""
+    grouped: dict[str, list[MemberView]] = defaultdict(list)
+    for membership in group.memberships:
+        grouped[membership.user.country_code or ""].append(MemberView(membership.user, membership.role))
+    for members in grouped.values():
+        members.sort(key=lambda m: (m.role is not MembershipRole.chair, m.user.display_name))
+    return dict(grouped)
+
+
+def _validated_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > 64:
+        raise InvalidInput("the short name may use lower-case letters, digits and single hyphens (at most 64)")
+    return slug
+
+
+def create_group(
+    session: Session,
+    actor_id: int | None,
+    *,
+    slug: str,
+    name: str,
+    technology_area: str,
+    charter: str = "",
+) -> WorkingGroup:
+    slug = _validated_slug(slug)
+    name, technology_area = name.strip(), technology_area.strip().lower()
+    if not name:
+        raise InvalidInput("a working group needs a name")
+    if not technology_area:
+        raise InvalidInput("a working group needs a technology area")
+    if session.scalar(select(WorkingGroup.id).where(WorkingGroup.slug == slug)) is not None:
+        raise Conflict(f"a working group {slug!r} already exists")
+    group = WorkingGroup(
+        slug=slug, name=name, technology_area=technology_area, charter=charter, status=GroupStatus.active
+    )
+    session.add(group)
+    session.flush()
+    audit.record(session, actor_id, "group.create", "working_group", group.id, group_id=group.id, slug=slug)
+    return group
+
+
+def add_member(
+    session: Session,
+    actor_id: int | None,
+    group: WorkingGroup,
+    user: User,
+    role: MembershipRole = MembershipRole.member,
+) -> Membership:
+    if user.role in (Role.industry,):
+        raise InvalidInput("industry participants take part through consultations, not group membership")
+    if role is MembershipRole.chair and user.role is not Role.delegate:
+        raise InvalidInput("only a delegate may chair a working group")
+    existing = session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+    if existing is not None:
+        raise Conflict(f"{user.email} is already a member of {group.slug}")
+    membership = Membership(group_id=group.id, user_id=user.id, role=role)
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session, actor_id, "group.member_add", "working_group", group.id,
+        group_id=group.id, user_id=user.id, role=role.value,
+    )
+    return membership
+
+
+def find_by_slug(session: Session, slug: str) -> WorkingGroup | None:
+    return session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+
+
+def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
+    if not principal.group_ids:
+        return []
+    query = select(WorkingGroup).where(WorkingGroup.id.in_(principal.group_ids)).order_by(WorkingGroup.name)
+    return session.scalars(query).all()

@@ -1,0 +1,62 @@
+"""The home page and the language switcher."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.audit import service as audit
+from app.auth.policy import AnyPrincipal
+from app.deps import DbSession
+from app.groups import permissions as group_permissions
+from app.groups import service as groups
+from app.routing import page_router
+from app.auth.web import safe_next
+from app.templating import LANGUAGES, render
+from app.users import service as users
+
+pages = page_router()
+
+HOME_GROUP_LIMIT = 50
+
+
+@pages.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
+    all_groups, total = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
+    mine = [g for g in all_groups if g.id in principal.group_ids]
+    recent = []
+    if group_permissions.can_see_members(principal):
+        watched = list(principal.group_ids) or [g.id for g in all_groups]
+        recent = audit.recent_in_groups(db, watched, limit=10)
+    return render(
+        request,
+        "home.html",
+        {
+            "groups": all_groups,
+            "group_total": total,
+            "my_groups": mine,
+            "group_names": {g.id: g for g in all_groups},
+            "recent": recent,
+        },
+    )
+
+
+
+
+@pages.post("/language")
+def switch_language(
+    request: Request,
+    db: DbSession,
+    principal: AnyPrincipal,
+    language: Annotated[str, Form()],
+    next: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    if language in LANGUAGES:
+        request.session["lang"] = language
+        if principal.user_id is not None:
+            user = users.get(db, principal.user_id)
+            if user is not None:
+                users.set_preferences(db, user, language=language)
+    return RedirectResponse(safe_next(next), status_code=303)

@@ -1,0 +1,64 @@
+"""create_app(): settings, database, middleware, routers, static files and error handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.auth.providers import ProviderRegistry
+from app.auth.web import pages as auth_pages
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.countries.router import api as countries_api
+from app.db import build_engine, build_sessionmaker
+from app.errors import install_error_handlers
+from app.groups.router import api as groups_api
+from app.groups.router import pages as groups_pages
+from app.home.router import pages as home_pages
+from app.security import SecurityHeadersMiddleware, content_security_policy
+from app.system.router import router as system_router
+from app.users.router import api as me_api
+
+SESSION_COOKIE = "quad_session"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_safe_to_start()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    app = FastAPI(
+        title="Quad Dialogue API",
+        version="1",
+        description="Working groups, documents, meetings, principle drafts and consultations of the Quad "
+        "critical-technology dialogue. Errors are RFC 9457 application/problem+json.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = build_engine(settings.resolved_database_url())
+    app.state.sessionmaker = build_sessionmaker(app.state.engine)
+    app.state.identity_providers = ProviderRegistry.from_file(settings.idp_file)
+
+    for router in (system_router, countries_api, groups_api, me_api, home_pages, groups_pages, auth_pages):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    install_error_handlers(app)
+
+    # Outermost last: headers wrap everything, including error pages.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_hours * 3600,
+        same_site="lax",
+        https_only=settings.is_https,
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        csp=content_security_policy(app.state.identity_providers.origins()),
+        https=settings.is_https,
+    )
+    return app

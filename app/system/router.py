@@ -1,0 +1,30 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.policy import AnyPrincipal
+from app.migrations_state import schema_problem
+from app.routing import api_router
+
+router = api_router(tags=["system"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz(_: AnyPrincipal) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers and its schema is at the newest migration",
+    responses={503: {"description": "Not ready; the body says why"}},
+)
+async def readyz(request: Request, _: AnyPrincipal) -> JSONResponse:
+    problem = await run_in_threadpool(schema_problem, request.app.state.engine)
+    if problem:
+        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
+    return JSONResponse({"status": "ok"})

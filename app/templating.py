@@ -1,0 +1,180 @@
+"""Jinja2 environment: gettext per request (English and Japanese), time zones, Markdown, the render helper."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import nh3
+from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from app.config import PROJECT_ROOT
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGES = {"en": "English", "ja": "日本語"}
+DEFAULT_LANGUAGE = "en"
+DEFAULT_TIME_ZONE = "UTC"
+
+
+@cache
+def translations_for(language: str) -> NullTranslations:
+    """Compiles the .po catalog in memory, so the repository holds no binary .mo files."""
+    po_path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def negotiate_language(request: Request) -> str:
+    """Chosen language (session), then the signed-in user's preference, then Accept-Language."""
+    cached = getattr(request.state, "language", None)
+    if cached:
+        return str(cached)
+    chosen = request.session.get("lang") if "session" in request.scope else None
+    principal = getattr(request.state, "principal", None)
+    language = chosen if chosen in LANGUAGES else None
+    if language is None and principal is not None and principal.language in LANGUAGES:
+        language = principal.language
+    if language is None:
+        language = _from_accept_language(request.headers.get("accept-language", ""))
+    request.state.language = language
+    return language
+
+
+def _from_accept_language(header: str) -> str:
+    ranked: list[tuple[float, str]] = []
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES:
+            ranked.append((quality, primary))
+    ranked.sort(key=lambda item: -item[0])
+    return ranked[0][1] if ranked and ranked[0][0] > 0 else DEFAULT_LANGUAGE
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    return translations_for(language).gettext
+
+
+def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Callable[..., str]]:
+    """gettext/ngettext that escape under autoescape and take %(name)s variables, as Jinja's newstyle does."""
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = translations.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translations.ngettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext, ngettext
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+ALLOWED_TAGS = {
+    "p", "br", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
+    "a", "table", "thead", "tbody", "tr", "th", "td", "hr",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown from users, rendered then sanitised: the parser refuses raw HTML and nh3 strips the rest."""
+    html = _markdown.render(text or "")
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))  # noqa: S704
+
+
+@pass_context
+def format_datetime(context: Context, value: datetime | None, time_zone: str | None = None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(time_zone or context.get("time_zone") or DEFAULT_TIME_ZONE)
+    language = context.get("language", DEFAULT_LANGUAGE)
+    return babel_format_datetime(value, fmt, tzinfo=zone, locale=Locale.parse(language))
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters["markdown"] = render_markdown
+    env.filters["datetime"] = format_datetime
+    env.globals["LANGUAGES"] = LANGUAGES
+    return env
+
+
+environment = build_environment()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    from app.auth.policy import csrf_token
+    from app.auth.principal import ANONYMOUS
+
+    language = negotiate_language(request)
+    principal = getattr(request.state, "principal", None) or ANONYMOUS
+    gettext, ngettext = _newstyle(translations_for(language))
+    values: dict[str, Any] = {
+        "request": request,
+        "principal": principal,
+        "language": language,
+        "time_zone": principal.time_zone or DEFAULT_TIME_ZONE,
+        "csrf_token": csrf_token(request),
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "current_path": request.url.path,
+    }
+    values.update(context or {})
+    html = environment.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def render_error_page(
+    request: Request, status: int, detail: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    return render(request, template, {"status": status, "detail": detail}, status_code=status, headers=headers)

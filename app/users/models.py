@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, Timestamped, enum_column_type
+
+
+class Role(StrEnum):
+    admin = "admin"
+    secretariat = "secretariat"
+    delegate = "delegate"
+    industry = "industry"
+    observer = "observer"
+
+
+class UserStatus(StrEnum):
+    active = "active"
+    pending = "pending"
+    disabled = "disabled"
+
+
+# Roles that speak for a country, so must have one.
+COUNTRY_ROLES = frozenset({Role.delegate, Role.industry, Role.observer})
+
+
+class User(Timestamped, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Lower-cased email: the unique key, so Alice@X and alice@x are one person.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role))
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(160))
+    status: Mapped[UserStatus] = mapped_column(enum_column_type(UserStatus), default=UserStatus.active)
+    language: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Bumped by "sign out everywhere": every session carrying an older number ends.
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_seen_at: Mapped[datetime | None]
+
+    identities: Mapped[list[IdentityLink]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class IdentityLink(Timestamped, Base):
+    """A person as an identity provider knows them: (issuer, subject), never an email alone."""
+
+    __tablename__ = "identity_link"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    provider_name: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(back_populates="identities")

@@ -1,0 +1,113 @@
+"""People: creating, finding and listing accounts. The rules on roles and countries live here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.countries import service as countries
+from app.errors import Conflict, InvalidInput, NotFound
+from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
+
+SUPPORTED_LANGUAGES = ("en", "ja")
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"not a valid email address: {email!r}") from exc
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(f"unknown role {value!r}; choose one of {', '.join(r.value for r in Role)}") from None
+
+
+def create_user(
+    session: Session,
+    actor_id: int | None,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    country: str | None = None,
+    organisation: str | None = None,
+    status: UserStatus = UserStatus.active,
+    language: str | None = None,
+) -> User:
+    email = normalise_email(email)
+    display_name = display_name.strip()
+    if not display_name:
+        raise InvalidInput("a name is required")
+    if role in COUNTRY_ROLES and not country:
+        raise InvalidInput(f"a {role.value} must have a country (US, JP, AU or IN)")
+    if role not in COUNTRY_ROLES and country:
+        raise InvalidInput(f"a {role.value} does not belong to one country; leave the country out")
+    if country:
+        country = countries.require(session, country).code
+    if language is not None and language not in SUPPORTED_LANGUAGES:
+        raise InvalidInput(f"unsupported language {language!r}")
+    if find_by_email(session, email) is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    user = User(
+        email=email,
+        email_key=email_key(email),
+        display_name=display_name,
+        role=role,
+        country_code=country,
+        organisation=(organisation or "").strip() or None,
+        status=status,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor_id, "user.create", "user", user.id, role=role.value, country=country)
+    return user
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email_key == email_key(email)))
+
+
+def require_by_email(session: Session, email: str) -> User:
+    user = find_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user with email {email}")
+    return user
+
+
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[Sequence[User], int]:
+    total = session.scalar(select(func.count()).select_from(User)) or 0
+    users = session.scalars(select(User).order_by(User.id).offset(offset).limit(limit)).all()
+    return users, total
+
+
+def set_preferences(
+    session: Session, user: User, *, language: str | None = None, time_zone: str | None = None
+) -> None:
+    from zoneinfo import available_timezones
+
+    if language is not None:
+        if language not in SUPPORTED_LANGUAGES:
+            raise InvalidInput(f"unsupported language {language!r}")
+        user.language = language
+    if time_zone is not None:
+        if time_zone and time_zone not in available_timezones():
+            raise InvalidInput(f"unknown time zone {time_zone!r}")
+        user.time_zone = time_zone or None
+    audit.record(session, user.id, "user.preferences", "user", user.id, language=language, time_zone=time_zone)

@@ -1,0 +1,196 @@
+"""Fixtures: a migrated real database, the app served over real HTTP, each test rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from fastapi import FastAPI
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.auth import service as auth_service
+from app.config import Settings
+from app.groups import service as groups
+from app.groups.models import MembershipRole, WorkingGroup
+from app.main import create_app
+from app.migrations_state import alembic_config
+from app.users import service as users
+from app.users.models import Role, User, UserStatus
+from tests.support.databases import reset_test_database
+from tests.support.server import free_port, serve
+from tests.support.sessions import sign_in
+
+SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def server_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = reset_test_database(tmp_path_factory.mktemp("db"))
+    config = alembic_config(url)
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def idp_file(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """Overridden by the sign-in tests' conftest when an OpenID Connect provider runs."""
+    return None
+
+
+def make_settings(database_url: str, data_dir: Path, base_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "QUAD_ENV": "test",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET_KEY,
+        "QUAD_DATA_DIR": str(data_dir),
+        "QUAD_BASE_URL": base_url,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("data"), f"http://127.0.0.1:{server_port}")
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def base_url(app: FastAPI, server_port: int) -> Iterator[str]:
+    with serve(app, server_port) as url:
+        yield url
+
+
+@pytest.fixture
+def connection(app: FastAPI) -> Iterator[Connection]:
+    """Every request of the test runs inside one outer transaction that is rolled back at the end."""
+    with app.state.engine.connect() as conn:
+        outer = conn.begin()
+        original = app.state.sessionmaker
+        app.state.sessionmaker = sessionmaker(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield conn
+        finally:
+            app.state.sessionmaker = original
+            outer.rollback()
+
+
+@pytest.fixture
+def db(app: FastAPI, connection: Connection) -> Iterator[Session]:
+    session: Session = app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def client(base_url: str, connection: Connection) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as http:
+        yield http
+
+
+UserFactory = Callable[..., User]
+
+
+@pytest.fixture
+def make_user(db: Session) -> UserFactory:
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        role: Role | str = Role.delegate,
+        country: str | None = "US",
+        *,
+        status: UserStatus = UserStatus.active,
+        email: str | None = None,
+        name: str | None = None,
+        organisation: str | None = None,
+    ) -> User:
+        role = Role(role)
+        n = next(counter)
+        if role in (Role.admin, Role.secretariat):
+            country = None
+        user = users.create_user(
+            db,
+            None,
+            email=email or f"{role.value}{n}-{country or 'x'}@example.org",
+            display_name=name or f"{role.value.title()} {n}",
+            role=role,
+            country=country,
+            organisation=organisation,
+            status=status,
+        )
+        db.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_group(db: Session) -> Callable[..., WorkingGroup]:
+    def factory(slug: str, *members: tuple[User, MembershipRole], area: str = "semiconductors") -> WorkingGroup:
+        group = groups.create_group(db, None, slug=slug, name=slug.replace("-", " ").title(), technology_area=area)
+        for user, role in members:
+            groups.add_member(db, None, group, user, role)
+        db.commit()
+        return group
+
+    return factory
+
+
+@pytest.fixture
+def token_for(db: Session) -> Callable[..., str]:
+    def factory(user: User, expires_days: int | None = None) -> str:
+        _, raw = auth_service.create_token(db, None, user, name="test", expires_days=expires_days)
+        db.commit()
+        return raw
+
+    return factory
+
+
+@pytest.fixture
+def api_as(base_url: str, token_for: Callable[..., str], connection: Connection) -> Iterator[Callable[[User], httpx.Client]]:
+    opened: list[httpx.Client] = []
+
+    def factory(user: User) -> httpx.Client:
+        http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {token_for(user)}"}, timeout=30
+        )
+        opened.append(http)
+        return http
+
+    yield factory
+    for http in opened:
+        http.close()
+
+
+@pytest.fixture
+def browser_as(base_url: str, connection: Connection) -> Iterator[Callable[[User], httpx.Client]]:
+    """An HTTP client with a signed-in session cookie, as a browser has after signing in."""
+    opened: list[httpx.Client] = []
+
+    def factory(user: User) -> httpx.Client:
+        http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        sign_in(http, SECRET_KEY, user)
+        opened.append(http)
+        return http
+
+    yield factory
+    for http in opened:
+        http.close()
