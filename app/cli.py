@@ -71,7 +71,8 @@ def cmd_users_create(args: argparse.Namespace) -> None:
             organisation=args.org,
             status=UserStatus(args.status),
         )
-        print(f"created user {user.id}: {user.email} ({user.role.value}{', ' + user.country_code if user.country_code else ''})")
+        where = f", {user.country_code}" if user.country_code else ""
+        print(f"created user {user.id}: {user.email} ({user.role.value}{where})")
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:

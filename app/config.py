@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     max_page_size: int = Field(100, ge=10, le=500, alias="QUAD_MAX_PAGE_SIZE")
     login_rate_limit: str = Field("20/minute", alias="QUAD_LOGIN_RATE_LIMIT")
     token_rate_limit: str = Field("30/minute", alias="QUAD_TOKEN_RATE_LIMIT")
+    rate_limit_prefix: str = Field("quad", alias="QUAD_RATE_LIMIT_PREFIX")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="QUAD_TRUSTED_PROXIES")
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
 

@@ -29,14 +29,21 @@ class DemoPerson:
 
 PEOPLE = [
     DemoPerson("admin@quad-secretariat.example", "Morgan Admin", Role.admin, organisation="Quad Secretariat"),
-    DemoPerson("s.ito@quad-secretariat.example", "Sakura Ito", Role.secretariat, organisation="Quad Secretariat",
-               language="ja"),
+    DemoPerson(
+        "s.ito@quad-secretariat.example", "Sakura Ito", Role.secretariat, organisation="Quad Secretariat", language="ja"
+    ),
     DemoPerson("d.kumar@quad-secretariat.example", "Dev Kumar", Role.secretariat, organisation="Quad Secretariat"),
     DemoPerson("e.carter@state.example.gov", "Emily Carter", Role.delegate, "US", "Department of State"),
     DemoPerson("j.nguyen@commerce.example.gov", "James Nguyen", Role.delegate, "US", "Department of Commerce"),
     DemoPerson("r.lee@ntia.example.gov", "Rachel Lee", Role.observer, "US", "NTIA"),
-    DemoPerson("h.tanaka@mofa.example.go.jp", "Hiroshi Tanaka", Role.delegate, "JP", "Ministry of Foreign Affairs",
-               language="ja"),
+    DemoPerson(
+        "h.tanaka@mofa.example.go.jp",
+        "Hiroshi Tanaka",
+        Role.delegate,
+        "JP",
+        "Ministry of Foreign Affairs",
+        language="ja",
+    ),
     DemoPerson("y.sato@meti.example.go.jp", "Yuki Sato", Role.delegate, "JP", "METI", language="ja"),
     DemoPerson("k.yamamoto@soumu.example.go.jp", "Kenji Yamamoto", Role.observer, "JP", "MIC", language="ja"),
     DemoPerson("o.smith@dfat.example.gov.au", "Olivia Smith", Role.delegate, "AU", "DFAT"),
@@ -46,13 +53,16 @@ PEOPLE = [
     DemoPerson("v.rao@meity.example.gov.in", "Vikram Rao", Role.delegate, "IN", "MeitY"),
     DemoPerson("p.iyer@dst.example.gov.in", "Priya Iyer", Role.observer, "IN", "DST"),
     DemoPerson("policy@chipworks.example.com", "Daniel Brooks", Role.industry, "US", "ChipWorks Inc."),
-    DemoPerson("regulatory@nihon-denshi.example.co.jp", "Aiko Suzuki", Role.industry, "JP", "Nihon Denshi KK",
-               language="ja"),
-    DemoPerson("govaffairs@southerncross-bio.example.com.au", "Jack Taylor", Role.industry, "AU",
-               "Southern Cross Biotech"),
+    DemoPerson(
+        "regulatory@nihon-denshi.example.co.jp", "Aiko Suzuki", Role.industry, "JP", "Nihon Denshi KK", language="ja"
+    ),
+    DemoPerson(
+        "govaffairs@southerncross-bio.example.com.au", "Jack Taylor", Role.industry, "AU", "Southern Cross Biotech"
+    ),
     DemoPerson("policy@bharat-telecom.example.in", "Rohan Mehta", Role.industry, "IN", "Bharat Telecom Ltd"),
-    DemoPerson("newcomer@openradio.example.com", "Grace Kim", Role.industry, "US", "OpenRadio Labs",
-               UserStatus.pending),
+    DemoPerson(
+        "newcomer@openradio.example.com", "Grace Kim", Role.industry, "US", "OpenRadio Labs", UserStatus.pending
+    ),
 ]
 
 
@@ -77,8 +87,13 @@ GROUPS = [
         "- Common control list for advanced lithography and EDA software\n"
         "- Principles for trusted foundry partnerships",
         ("y.sato@meti.example.go.jp", "j.nguyen@commerce.example.gov"),
-        ("v.rao@meity.example.gov.in", "l.brown@industry.example.gov.au", "r.lee@ntia.example.gov",
-         "k.yamamoto@soumu.example.go.jp", "d.kumar@quad-secretariat.example"),
+        (
+            "v.rao@meity.example.gov.in",
+            "l.brown@industry.example.gov.au",
+            "r.lee@ntia.example.gov",
+            "k.yamamoto@soumu.example.go.jp",
+            "d.kumar@quad-secretariat.example",
+        ),
     ),
     DemoGroup(
         "5g-6g",
@@ -89,8 +104,12 @@ GROUPS = [
         "- Open RAN interoperability testing across the four countries\n"
         "- Security principles for network vendors\n- Shared research agenda for 6G",
         ("o.smith@dfat.example.gov.au", "a.sharma@mea.example.gov.in"),
-        ("e.carter@state.example.gov", "h.tanaka@mofa.example.go.jp", "p.iyer@dst.example.gov.in",
-         "s.ito@quad-secretariat.example"),
+        (
+            "e.carter@state.example.gov",
+            "h.tanaka@mofa.example.go.jp",
+            "p.iyer@dst.example.gov.in",
+            "s.ito@quad-secretariat.example",
+        ),
     ),
     DemoGroup(
         "biotechnology",
@@ -101,8 +120,13 @@ GROUPS = [
         "\n\n## Work programme\n\n- Biotechnology horizon scan\n- Research security principles\n"
         "- Export-control coordination for dual-use biotechnology",
         ("h.tanaka@mofa.example.go.jp",),
-        ("e.carter@state.example.gov", "o.smith@dfat.example.gov.au", "v.rao@meity.example.gov.in",
-         "c.wilson@csiro.example.au", "s.ito@quad-secretariat.example"),
+        (
+            "e.carter@state.example.gov",
+            "o.smith@dfat.example.gov.au",
+            "v.rao@meity.example.gov.in",
+            "c.wilson@csiro.example.au",
+            "s.ito@quad-secretariat.example",
+        ),
     ),
 ]
 
@@ -115,8 +139,14 @@ def seed_demo(session: Session) -> dict[str, int]:
         user = users.find_by_email(session, person.email)
         if user is None:
             user = users.create_user(
-                session, None, email=person.email, display_name=person.name, role=person.role,
-                country=person.country, organisation=person.organisation, status=person.status,
+                session,
+                None,
+                email=person.email,
+                display_name=person.name,
+                role=person.role,
+                country=person.country,
+                organisation=person.organisation,
+                status=person.status,
                 language=person.language,
             )
             added["users"] += 1

@@ -6,6 +6,7 @@ Services raise these; they never know about HTTP. The handlers below are the onl
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -91,7 +92,7 @@ def problem_response(
     detail: str,
     *,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
     body: dict[str, Any] = {
@@ -102,7 +103,7 @@ def problem_response(
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
 def error_response(
@@ -111,7 +112,7 @@ def error_response(
     detail: str,
     *,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
     if wants_problem_json(request):

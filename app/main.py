@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.auth.oidc import OidcClients
 from app.auth.providers import ProviderRegistry
+from app.auth.ratelimit import RateLimits
 from app.auth.web import pages as auth_pages
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.countries.router import api as countries_api
@@ -19,6 +21,8 @@ from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
 from app.security import SecurityHeadersMiddleware, content_security_policy
 from app.system.router import router as system_router
+from app.users.admin_router import api as users_api
+from app.users.admin_router import pages as users_pages
 from app.users.router import api as me_api
 
 SESSION_COOKIE = "quad_session"
@@ -41,8 +45,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = build_engine(settings.resolved_database_url())
     app.state.sessionmaker = build_sessionmaker(app.state.engine)
     app.state.identity_providers = ProviderRegistry.from_file(settings.idp_file)
+    app.state.oidc = OidcClients(app.state.identity_providers)
+    app.state.rate_limits = RateLimits(
+        {"sign-in": settings.login_rate_limit, "tokens": settings.token_rate_limit},
+        redis_url=settings.redis_url,
+        key_prefix=settings.rate_limit_prefix,
+    )
 
-    for router in (system_router, countries_api, groups_api, me_api, home_pages, groups_pages, auth_pages):
+    routers = (
+        system_router,
+        countries_api,
+        groups_api,
+        me_api,
+        users_api,
+        home_pages,
+        groups_pages,
+        auth_pages,
+        users_pages,
+    )
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     install_error_handlers(app)

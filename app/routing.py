@@ -6,7 +6,7 @@ committed, and any error or 4xx/5xx answer rolls back everything the request wro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -42,7 +42,7 @@ async def finish_request_transaction(request: Request, *, commit: bool) -> None:
 
 
 class TransactionalRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -90,7 +90,7 @@ def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Calla
     def gettext(context: Context, message: str, **variables: Any) -> str:
         text = translations.gettext(message)
         if context.eval_ctx.autoescape:
-            text = Markup(text)
+            text = Markup(text)  # noqa: S704  (translator-owned text; variables are escaped by %)
         return text % variables if variables else text
 
     @pass_context
@@ -98,7 +98,7 @@ def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Calla
         variables.setdefault("num", num)
         text = translations.ngettext(singular, plural, num)
         if context.eval_ctx.autoescape:
-            text = Markup(text)
+            text = Markup(text)  # noqa: S704  (translator-owned text; variables are escaped by %)
         return text % variables
 
     return gettext, ngettext
@@ -106,8 +106,27 @@ def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Calla
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 ALLOWED_TAGS = {
-    "p", "br", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
-    "a", "table", "thead", "tbody", "tr", "th", "td", "hr",
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
 }
 
 
@@ -174,7 +193,9 @@ def render(
 
 
 def render_error_page(
-    request: Request, status: int, detail: str, *, headers: dict[str, str] | None = None
+    request: Request, status: int, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> Response:
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return render(request, template, {"status": status, "detail": detail}, status_code=status, headers=headers)
+    return render(
+        request, template, {"status": status, "detail": detail}, status_code=status, headers=dict(headers or {})
+    )

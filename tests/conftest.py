@@ -22,6 +22,7 @@ from app.users import service as users
 from app.users.models import Role, User, UserStatus
 from tests.support.databases import reset_test_database
 from tests.support.server import free_port, serve
+from tests.oidc.harness import ClientSpec, IssuerSpec, OidcProviders, ensure_installed
 from tests.support.sessions import sign_in
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -41,10 +42,71 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# The identity providers every test app trusts: real oidc-provider issuers on loopback.
+CLIENT_ID, CLIENT_SECRET = "quad-dialogue", "test-client-secret-0123456789"
+PROVIDERS = {
+    "us-gov": {"kind": "government", "country": "US", "label": "U.S. Government Login"},
+    "jp-gov": {"kind": "government", "country": "JP", "label": "Japan Government Login"},
+    "industry": {"kind": "industry", "label": "Industry Login"},
+    "secretariat": {"kind": "secretariat", "label": "Quad Secretariat Login"},
+}
+ACCOUNTS = {
+    "us-gov": {
+        "alice": {"email": "alice@state.example.gov", "name": "Alice Walker", "organisation": "Department of State"},
+        "bob": {"email": "bob@commerce.example.gov", "name": "Bob Stone", "organisation": "Commerce"},
+        "unverified": {"email": "unverified@example.gov", "name": "Un Verified", "email_verified": False},
+    },
+    "jp-gov": {
+        "hanako": {"email": "hanako@mofa.example.go.jp", "name": "Hanako Yamada", "organisation": "MOFA"},
+        "impostor": {"email": "alice@state.example.gov", "name": "Not Alice"},
+    },
+    "industry": {
+        "carol": {"email": "carol@chipco.example.com", "name": "Carol Chen", "organisation": "ChipCo"},
+        "dave": {"email": "dave@radio.example.com", "name": "Dave Diaz"},
+    },
+    "secretariat": {
+        "sec": {"email": "officer@quad-secretariat.example", "name": "Sam Officer"},
+        "stranger": {"email": "stranger@quad-secretariat.example", "name": "Stranger"},
+    },
+}
+
+
 @pytest.fixture(scope="session")
-def idp_file(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """Overridden by the sign-in tests' conftest when an OpenID Connect provider runs."""
-    return None
+def oidc(server_port: int) -> Iterator[OidcProviders]:
+    ensure_installed()
+    base = f"http://127.0.0.1:{server_port}"
+    specs = [
+        IssuerSpec(
+            name,
+            clients=[ClientSpec(CLIENT_ID, CLIENT_SECRET, [f"{base}/auth/callback/{name}"], [f"{base}/"])],
+            accounts=ACCOUNTS[name],
+        )
+        for name in PROVIDERS
+    ]
+    with OidcProviders(specs) as providers:
+        yield providers
+
+
+@pytest.fixture(scope="session")
+def idp_file(tmp_path_factory: pytest.TempPathFactory, oidc: OidcProviders) -> Path:
+    entries = []
+    for name, spec in PROVIDERS.items():
+        lines = [
+            "[[providers]]",
+            f'name = "{name}"',
+            f'label = "{spec["label"]}"',
+            f'kind = "{spec["kind"]}"',
+            f'issuer = "{oidc.issuer_url(name)}"',
+            f'client_id = "{CLIENT_ID}"',
+            f'client_secret = "{CLIENT_SECRET}"',
+            'organisation_claim = "organisation"',
+        ]
+        if "country" in spec:
+            lines.append(f'country = "{spec["country"]}"')
+        entries.append("\n".join(lines))
+    path = tmp_path_factory.mktemp("idp") / "providers.toml"
+    path.write_text("\n\n".join(entries) + "\n")
+    return path
 
 
 def make_settings(database_url: str, data_dir: Path, base_url: str, **overrides: object) -> Settings:
@@ -60,8 +122,18 @@ def make_settings(database_url: str, data_dir: Path, base_url: str, **overrides:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int) -> Settings:
-    return make_settings(database_url, tmp_path_factory.mktemp("data"), f"http://127.0.0.1:{server_port}")
+def settings(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int, idp_file: Path
+) -> Settings:
+    return make_settings(
+        database_url,
+        tmp_path_factory.mktemp("data"),
+        f"http://127.0.0.1:{server_port}",
+        QUAD_IDP_FILE=str(idp_file),
+        # Every test comes from 127.0.0.1: the limits themselves are tested with their own app.
+        QUAD_LOGIN_RATE_LIMIT="10000/minute",
+        QUAD_TOKEN_RATE_LIMIT="10000/minute",
+    )
 
 
 @pytest.fixture(scope="session")

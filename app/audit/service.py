@@ -46,10 +46,5 @@ def events_for(session: Session, target_type: str, target_id: object, limit: int
 def recent_in_groups(session: Session, group_ids: Sequence[int], limit: int = 10) -> Sequence[AuditEvent]:
     if not group_ids:
         return []
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.group_id.in_(group_ids))
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    )
+    query = select(AuditEvent).where(AuditEvent.group_id.in_(group_ids)).order_by(AuditEvent.id.desc()).limit(limit)
     return session.scalars(query).all()

@@ -19,7 +19,7 @@ from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.groups.models import Membership, MembershipRole
 from app.users.models import User, UserStatus
 
-TOKEN_PREFIX = "qd_"
+TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
 MAX_TOKEN_DAYS = 3650
 # Writing last_used_at on every call would turn each GET into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""Sign-in pages: the provider list, development sign-in and sign-out."""
+"""Sign-in pages: the provider list, the OpenID Connect flow, industry onboarding, sign-out, profile."""
 
 from __future__ import annotations
 
@@ -8,16 +8,25 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth import policy
-from app.auth.policy import AnyPrincipal
+from app.auth import policy, signin
+from app.auth import service as auth_service
+from app.auth.oidc import OidcClients
+from app.auth.policy import AnyPrincipal, SignedInPrincipal
+from app.auth.ratelimit import SignInLimit, TokenLimit
+from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
+from app.countries.service import QUAD_COUNTRY_CODES
 from app.deps import DbSession
-from app.errors import InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput, NotFound
+from app.groups import service as groups
 from app.routing import page_router
 from app.templating import render
 from app.users import service as users
-from app.users.models import UserStatus
+from app.users.models import User, UserStatus
 
 pages = page_router()
+
+ONBOARDING_KEY = "onboarding"
+NEXT_KEY = "login_next"
 
 
 def safe_next(target: str | None) -> str:
@@ -30,6 +39,11 @@ def safe_next(target: str | None) -> str:
 def redirect_to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _oidc(request: Request) -> OidcClients:
+    clients: OidcClients = request.app.state.oidc
+    return clients
 
 
 @pages.get("/login", response_class=HTMLResponse)
@@ -48,7 +62,106 @@ def login_page(request: Request, db: DbSession, principal: AnyPrincipal, next: s
     )
 
 
-@pages.post("/auth/dev-login")
+@pages.get("/auth/login/{name}", dependencies=[SignInLimit])
+async def start_login(request: Request, name: str, _: AnyPrincipal, next: str | None = None) -> Response:
+    redirect_uri = f"{request.app.state.settings.base_url}/auth/callback/{name}"
+    request.session[NEXT_KEY] = safe_next(next)
+    return await _oidc(request).start(request, name, redirect_uri)
+
+
+@pages.get("/auth/callback/{name}", dependencies=[SignInLimit])
+async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincipal) -> Response:
+    try:
+        identity, id_token = await _oidc(request).finish(request, name)
+        outcome = signin.resolve_account(db, identity)
+    except SignInRefused as exc:
+        # Nothing the attempt wrote survives, but the refusal itself is kept for the audit trail.
+        db.rollback()
+        signin.record_refusal(db, name, exc.detail)
+        db.commit()
+        raise
+    if isinstance(outcome, NeedsOnboarding):
+        request.session[ONBOARDING_KEY] = _remember(outcome)
+        return RedirectResponse("/auth/onboarding", status_code=303)
+    return _signed_in(request, db, outcome, name, id_token)
+
+
+def _signed_in(request: Request, db: DbSession, user: User, provider_name: str, id_token: str | None) -> Response:
+    signin.record_sign_in(db, user, provider_name)
+    target = request.session.get(NEXT_KEY)
+    policy.start_session(request, user.id, user.session_version)
+    request.session["idp"] = provider_name
+    if id_token:
+        request.session["id_token"] = id_token
+    destination = "/profile" if user.status is UserStatus.pending else safe_next(target)
+    return RedirectResponse(destination, status_code=303)
+
+
+def _remember(onboarding: NeedsOnboarding) -> dict[str, object]:
+    identity = onboarding.identity
+    return {
+        "provider": identity.provider.name,
+        "issuer": identity.issuer,
+        "subject": identity.subject,
+        "email": identity.email,
+        "name": identity.name,
+        "organisation": identity.organisation,
+        "needs_country": onboarding.needs_country,
+    }
+
+
+def _pending_identity(request: Request) -> tuple[VerifiedIdentity, bool]:
+    data = request.session.get(ONBOARDING_KEY)
+    provider = request.app.state.identity_providers.get(data.get("provider", "")) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or provider is None:
+        raise NotFound("there is no sign-in waiting for your organisation details")
+    identity = VerifiedIdentity(
+        provider=provider,
+        issuer=data["issuer"],
+        subject=data["subject"],
+        email=data["email"],
+        name=data["name"],
+        organisation=data["organisation"],
+    )
+    return identity, bool(data["needs_country"])
+
+
+@pages.get("/auth/onboarding", response_class=HTMLResponse)
+def onboarding_page(request: Request, _: AnyPrincipal) -> HTMLResponse:
+    identity, needs_country = _pending_identity(request)
+    return render(
+        request,
+        "auth/onboarding.html",
+        {"identity": identity, "needs_country": needs_country, "countries": QUAD_COUNTRY_CODES, "error": None},
+    )
+
+
+@pages.post("/auth/onboarding", response_class=HTMLResponse)
+def finish_onboarding(
+    request: Request,
+    db: DbSession,
+    _: AnyPrincipal,
+    organisation: Annotated[str, Form(max_length=160)] = "",
+    country: Annotated[str | None, Form()] = None,
+) -> Response:
+    identity, needs_country = _pending_identity(request)
+    chosen_country = country if needs_country else identity.provider.country
+    try:
+        user = signin.create_industry_account(db, identity, organisation, chosen_country or "")
+    except InvalidInput as exc:
+        context = {
+            "identity": identity,
+            "needs_country": needs_country,
+            "countries": QUAD_COUNTRY_CODES,
+            "error": exc.detail,
+            "organisation": organisation,
+        }
+        return render(request, "auth/onboarding.html", context, status_code=422)
+    request.session.pop(ONBOARDING_KEY, None)
+    return _signed_in(request, db, user, identity.provider.name, None)
+
+
+@pages.post("/auth/dev-login", dependencies=[SignInLimit])
 def dev_login(
     request: Request,
     db: DbSession,
@@ -66,6 +179,86 @@ def dev_login(
 
 
 @pages.post("/logout")
-def logout(request: Request, _: AnyPrincipal) -> RedirectResponse:
+async def logout(request: Request, _: AnyPrincipal) -> RedirectResponse:
+    provider_name, id_token = request.session.get("idp"), request.session.get("id_token")
+    policy.end_session(request)
+    home = f"{request.app.state.settings.base_url}/"
+    if isinstance(provider_name, str):
+        url = await _oidc(request).logout_url(provider_name, id_token, home)
+        if url:
+            return RedirectResponse(url, status_code=303)
+    return RedirectResponse("/", status_code=303)
+
+
+def _profile(request: Request, db: DbSession, principal: SignedInPrincipal, **extra: object) -> HTMLResponse:
+    assert principal.user_id is not None
+    context = {
+        "groups": groups.groups_of(db, principal),
+        "tokens": auth_service.tokens_of(db, principal.user_id),
+        "new_token": None,
+        "error": None,
+        **extra,
+    }
+    return render(request, "auth/profile.html", context, status_code=422 if extra.get("error") else 200)
+
+
+@pages.get("/profile", response_class=HTMLResponse)
+def profile_page(request: Request, db: DbSession, principal: SignedInPrincipal) -> HTMLResponse:
+    return _profile(request, db, principal)
+
+
+@pages.post("/profile/preferences")
+def save_preferences(
+    request: Request,
+    db: DbSession,
+    principal: SignedInPrincipal,
+    language: Annotated[str, Form()],
+    time_zone: Annotated[str, Form()] = "",
+) -> Response:
+    assert principal.user_id is not None
+    user = users.get(db, principal.user_id)
+    assert user is not None
+    try:
+        users.set_preferences(db, user, language=language, time_zone=time_zone)
+    except InvalidInput as exc:
+        return _profile(request, db, principal, error=exc.detail)
+    request.session["lang"] = language
+    return RedirectResponse("/profile", status_code=303)
+
+
+@pages.post("/profile/tokens", response_class=HTMLResponse, dependencies=[TokenLimit])
+def create_token_form(
+    request: Request,
+    db: DbSession,
+    principal: SignedInPrincipal,
+    name: Annotated[str, Form()],
+    expires_days: Annotated[str, Form()] = "",
+) -> Response:
+    """Shows the new token on the page (not a redirect): it is displayed this once and never again."""
+    assert principal.user_id is not None
+    user = users.get(db, principal.user_id)
+    assert user is not None
+    try:
+        days = int(expires_days) if expires_days.strip() else None
+        _, raw = auth_service.create_token(db, principal, user, name=name, expires_days=days)
+    except ValueError:
+        return _profile(request, db, principal, error="expiry must be a whole number of days")
+    except DomainError as exc:
+        return _profile(request, db, principal, error=exc.detail)
+    return _profile(request, db, principal, new_token=raw)
+
+
+@pages.post("/profile/tokens/{token_id}/revoke")
+def revoke_token_form(token_id: int, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
+    auth_service.revoke_token(db, principal, token_id)
+    return RedirectResponse("/profile", status_code=303)
+
+
+@pages.post("/profile/sign-out-everywhere")
+def sign_out_everywhere(request: Request, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
+    assert principal.user_id is not None
+    user = users.get(db, principal.user_id)
+    assert user is not None
+    users.sign_out_everywhere(db, user)
     policy.end_session(request)
     return RedirectResponse("/", status_code=303)

@@ -33,8 +33,12 @@ ReadableGroup = Annotated[WorkingGroup, Depends(readable_group)]
 def _summary(group: WorkingGroup) -> GroupSummary:
     chairs = [UserSummary.model_validate(u) for u in service.chairs_of(group)]
     return GroupSummary(
-        id=group.id, slug=group.slug, name=group.name, technology_area=group.technology_area,
-        status=group.status, chairs=chairs,
+        id=group.id,
+        slug=group.slug,
+        name=group.name,
+        technology_area=group.technology_area,
+        status=group.status,
+        chairs=chairs,
     )
 
 

@@ -113,17 +113,21 @@ def add_member(
         raise InvalidInput("industry participants take part through consultations, not group membership")
     if role is MembershipRole.chair and user.role is not Role.delegate:
         raise InvalidInput("only a delegate may chair a working group")
-    existing = session.scalar(
-        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
-    )
+    existing = session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
     if existing is not None:
         raise Conflict(f"{user.email} is already a member of {group.slug}")
     membership = Membership(group_id=group.id, user_id=user.id, role=role)
     session.add(membership)
     session.flush()
     audit.record(
-        session, actor_id, "group.member_add", "working_group", group.id,
-        group_id=group.id, user_id=user.id, role=role.value,
+        session,
+        actor_id,
+        "group.member_add",
+        "working_group",
+        group.id,
+        group_id=group.id,
+        user_id=user.id,
+        role=role.value,
     )
     return membership
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.audit import service as audit
+from app.audit.models import AuditEvent
 from app.auth.policy import AnyPrincipal
+from app.auth.web import safe_next
 from app.deps import DbSession
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.routing import page_router
-from app.auth.web import safe_next
 from app.templating import LANGUAGES, render
 from app.users import service as users
 
@@ -26,7 +28,7 @@ HOME_GROUP_LIMIT = 50
 def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
     all_groups, total = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
     mine = [g for g in all_groups if g.id in principal.group_ids]
-    recent = []
+    recent: Sequence[AuditEvent] = []
     if group_permissions.can_see_members(principal):
         watched = list(principal.group_ids) or [g.id for g in all_groups]
         recent = audit.recent_in_groups(db, watched, limit=10)
@@ -41,8 +43,6 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
             "recent": recent,
         },
     )
-
-
 
 
 @pages.post("/language")

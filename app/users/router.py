@@ -6,6 +6,7 @@ from fastapi import status
 
 from app.auth import service as auth_service
 from app.auth.policy import SignedInPrincipal
+from app.auth.ratelimit import TokenLimit
 from app.deps import DbSession, Page
 from app.errors import NotFound
 from app.routing import api_router
@@ -41,7 +42,12 @@ def my_tokens(db: DbSession, page: Page, principal: SignedInPrincipal) -> PageOu
     return PageOut.of([TokenOut.model_validate(t) for t in window], page, len(tokens))
 
 
-@api.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Create an API token; the secret is shown once")
+@api.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API token; the secret is shown once",
+    dependencies=[TokenLimit],
+)
 def create_my_token(body: TokenIn, db: DbSession, principal: SignedInPrincipal) -> NewTokenOut:
     assert principal.user_id is not None
     user = service.get(db, principal.user_id)

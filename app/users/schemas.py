@@ -51,3 +51,14 @@ class TokenOut(Out):
 
 class NewTokenOut(TokenOut):
     token: str = Field(description="The token itself. Shown only this once; store it safely.")
+
+
+class AccountOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    status: UserStatus
+    country_code: str | None
+    organisation: str | None
+    created_at: datetime

@@ -97,9 +97,7 @@ def list_users(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[
     return users, total
 
 
-def set_preferences(
-    session: Session, user: User, *, language: str | None = None, time_zone: str | None = None
-) -> None:
+def set_preferences(session: Session, user: User, *, language: str | None = None, time_zone: str | None = None) -> None:
     from zoneinfo import available_timezones
 
     if language is not None:
@@ -111,3 +109,51 @@ def set_preferences(
             raise InvalidInput(f"unknown time zone {time_zone!r}")
         user.time_zone = time_zone or None
     audit.record(session, user.id, "user.preferences", "user", user.id, language=language, time_zone=time_zone)
+
+
+def pending_registrations(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[Sequence[User], int]:
+    where = (User.status == UserStatus.pending, User.role == Role.industry)
+    total = session.scalar(select(func.count()).select_from(User).where(*where)) or 0
+    found = session.scalars(select(User).where(*where).order_by(User.created_at, User.id).offset(offset).limit(limit))
+    return found.all(), total
+
+
+def decide_registration(session: Session, actor_id: int | None, user_id: int, *, approve: bool) -> User:
+    """The secretariat approves (active) or rejects (disabled) a pending industry participant."""
+    user = session.get(User, user_id)
+    if user is None or user.role is not Role.industry:
+        raise NotFound("no such registration")
+    if user.status is not UserStatus.pending:
+        raise Conflict(f"this registration was already decided ({user.status.value})")
+    user.status = UserStatus.active if approve else UserStatus.disabled
+    audit.record(session, actor_id, "user.approve" if approve else "user.reject", "user", user.id)
+    return user
+
+
+def change_account(
+    session: Session, actor_id: int | None, user_id: int, *, role: Role | None = None, status: UserStatus | None = None
+) -> User:
+    """Admin changes: a delegate made observer (or back), an account disabled or re-enabled."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    changes: dict[str, str] = {}
+    if role is not None and role is not user.role:
+        allowed = {Role.delegate, Role.observer}
+        if {role, user.role} - allowed:
+            raise InvalidInput("only a change between delegate and observer is allowed")
+        user.role = role
+        changes["role"] = role.value
+    if status is not None and status is not user.status:
+        user.status = status
+        changes["status"] = status.value
+        if status is UserStatus.disabled:
+            user.session_version += 1
+    if changes:
+        audit.record(session, actor_id, "user.change", "user", user.id, changes=changes)
+    return user
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    user.session_version += 1
+    audit.record(session, user.id, "auth.sign_out_everywhere", "user", user.id)

@@ -1,0 +1,147 @@
+"""Who a person is after their identity provider vouched for them.
+
+An identity is (issuer, subject), never an email alone. A pre-provisioned account is linked only when the
+provider's kind and country fit it, so a Japanese government provider can never produce a US delegate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.providers import IdentityProvider, ProviderKind
+from app.errors import Forbidden, InvalidInput
+from app.users import service as users
+from app.users.models import IdentityLink, Role, User, UserStatus
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """Claims from an id_token whose signature, issuer, audience, expiry and nonce were checked."""
+
+    provider: IdentityProvider
+    issuer: str
+    subject: str
+    email: str | None
+    name: str | None
+    organisation: str | None
+    email_verified: bool | None = None
+
+
+class SignInRefused(Forbidden):
+    title = "Sign-in refused"
+
+
+@dataclass(frozen=True)
+class NeedsOnboarding:
+    """An industry participant must tell us their organisation (and country) before the account exists."""
+
+    identity: VerifiedIdentity
+    needs_country: bool
+
+
+def account_fits_provider(user: User, provider: IdentityProvider) -> bool:
+    if provider.kind is ProviderKind.government:
+        return user.role in (Role.delegate, Role.observer) and user.country_code == provider.country
+    if provider.kind is ProviderKind.industry:
+        return user.role is Role.industry and provider.country in (None, user.country_code)
+    return user.role in (Role.secretariat, Role.admin)
+
+
+def resolve_account(session: Session, identity: VerifiedIdentity) -> User | NeedsOnboarding:
+    provider = identity.provider
+    link = session.scalar(
+        select(IdentityLink).where(IdentityLink.issuer == identity.issuer, IdentityLink.subject == identity.subject)
+    )
+    if link is not None:
+        user = link.user
+        if not account_fits_provider(user, provider):
+            raise SignInRefused("This account cannot sign in through this provider.")
+        return _usable(user)
+
+    if not identity.email:
+        raise SignInRefused("The identity provider did not give an email address.")
+    existing = users.find_by_email(session, identity.email)
+    if existing is not None:
+        user = existing
+        if identity.email_verified is False:
+            raise SignInRefused("The identity provider has not verified this email address.")
+        if user.identities:
+            # Linking by email happens once, for a pre-provisioned account; later sign-ins match (issuer, subject).
+            raise SignInRefused("This account is already linked to another sign-in. Ask the secretariat.")
+        if not account_fits_provider(user, provider):
+            raise SignInRefused(
+                "An account with this email exists but belongs to another country or role; "
+                "sign in through the provider that account was made for, or ask the secretariat."
+            )
+        _link(session, user, identity)
+        return _usable(user)
+
+    if provider.kind is ProviderKind.government:
+        user = users.create_user(
+            session,
+            None,
+            email=identity.email,
+            display_name=identity.name or identity.email,
+            role=Role.delegate,
+            country=provider.country,
+            organisation=identity.organisation,
+        )
+        _link(session, user, identity)
+        return user
+    if provider.kind is ProviderKind.industry:
+        if not identity.organisation or provider.country is None:
+            return NeedsOnboarding(identity, needs_country=provider.country is None)
+        return create_industry_account(session, identity, identity.organisation, provider.country)
+    raise SignInRefused("Secretariat accounts are created by an administrator before the first sign-in.")
+
+
+def create_industry_account(session: Session, identity: VerifiedIdentity, organisation: str, country: str) -> User:
+    if identity.provider.kind is not ProviderKind.industry:
+        raise InvalidInput("only industry sign-ins complete a profile")
+    if identity.provider.country is not None and country != identity.provider.country:
+        raise InvalidInput("this provider serves one country only")
+    organisation = organisation.strip()
+    if not organisation or len(organisation) > 160:
+        raise InvalidInput("give your organisation (1 to 160 characters)")
+    assert identity.email is not None
+    user = users.create_user(
+        session,
+        None,
+        email=identity.email,
+        display_name=identity.name or identity.email,
+        role=Role.industry,
+        country=country,
+        organisation=organisation,
+        status=UserStatus.pending,
+    )
+    _link(session, user, identity)
+    audit.record(session, user.id, "user.registration", "user", user.id, organisation=organisation)
+    return user
+
+
+def _link(session: Session, user: User, identity: VerifiedIdentity) -> None:
+    session.add(
+        IdentityLink(
+            user_id=user.id, provider_name=identity.provider.name, issuer=identity.issuer, subject=identity.subject
+        )
+    )
+    session.flush()
+    audit.record(session, user.id, "user.identity_link", "user", user.id, provider=identity.provider.name)
+
+
+def _usable(user: User) -> User:
+    if user.status is UserStatus.disabled:
+        raise SignInRefused("This account is disabled. Contact the secretariat.")
+    return user
+
+
+def record_sign_in(session: Session, user: User, provider_name: str) -> None:
+    audit.record(session, user.id, "auth.sign_in", "user", user.id, provider=provider_name)
+
+
+def record_refusal(session: Session, provider_name: str, reason: str) -> None:
+    audit.record(session, None, "auth.refused", "provider", provider_name, reason=reason)
