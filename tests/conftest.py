@@ -20,9 +20,9 @@ from app.main import create_app
 from app.migrations_state import alembic_config
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
+from tests.oidc.harness import ClientSpec, IssuerSpec, OidcProviders, ensure_installed
 from tests.support.databases import reset_test_database
 from tests.support.server import free_port, serve
-from tests.oidc.harness import ClientSpec, IssuerSpec, OidcProviders, ensure_installed
 from tests.support.sessions import sign_in
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -122,9 +122,7 @@ def make_settings(database_url: str, data_dir: Path, base_url: str, **overrides:
 
 
 @pytest.fixture(scope="session")
-def settings(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int, idp_file: Path
-) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int, idp_file: Path) -> Settings:
     return make_settings(
         database_url,
         tmp_path_factory.mktemp("data"),
@@ -237,13 +235,13 @@ def token_for(db: Session) -> Callable[..., str]:
 
 
 @pytest.fixture
-def api_as(base_url: str, token_for: Callable[..., str], connection: Connection) -> Iterator[Callable[[User], httpx.Client]]:
+def api_as(
+    base_url: str, token_for: Callable[..., str], connection: Connection
+) -> Iterator[Callable[[User], httpx.Client]]:
     opened: list[httpx.Client] = []
 
     def factory(user: User) -> httpx.Client:
-        http = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token_for(user)}"}, timeout=30
-        )
+        http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token_for(user)}"}, timeout=30)
         opened.append(http)
         return http
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth import policy, signin
 from app.auth import service as auth_service
 from app.auth.oidc import OidcClients
-from app.auth.policy import AnyPrincipal, SignedInPrincipal
+from app.auth.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
 from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
 from app.countries.service import QUAD_COUNTRY_CODES
@@ -230,7 +230,7 @@ def save_preferences(
 def create_token_form(
     request: Request,
     db: DbSession,
-    principal: SignedInPrincipal,
+    principal: ActivePrincipal,
     name: Annotated[str, Form()],
     expires_days: Annotated[str, Form()] = "",
 ) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import status
 
 from app.auth import service as auth_service
-from app.auth.policy import SignedInPrincipal
+from app.auth.policy import ActivePrincipal, SignedInPrincipal
 from app.auth.ratelimit import TokenLimit
 from app.deps import DbSession, Page
 from app.errors import NotFound
@@ -48,7 +48,7 @@ def my_tokens(db: DbSession, page: Page, principal: SignedInPrincipal) -> PageOu
     summary="Create an API token; the secret is shown once",
     dependencies=[TokenLimit],
 )
-def create_my_token(body: TokenIn, db: DbSession, principal: SignedInPrincipal) -> NewTokenOut:
+def create_my_token(body: TokenIn, db: DbSession, principal: ActivePrincipal) -> NewTokenOut:
     assert principal.user_id is not None
     user = service.get(db, principal.user_id)
     if user is None:

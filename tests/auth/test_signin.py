@@ -120,7 +120,10 @@ def test_industry_user_registers_waits_and_is_approved(
     carol = user_by_email(db, "carol@chipco.example.com")
     assert carol is not None
     assert (carol.role, carol.status, carol.country_code, carol.organisation) == (
-        Role.industry, UserStatus.pending, "JP", "ChipCo",
+        Role.industry,
+        UserStatus.pending,
+        "JP",
+        "ChipCo",
     )
     profile = client.get("/profile")
     assert "waiting for approval" in profile.text
@@ -151,9 +154,7 @@ def test_pending_user_is_refused_member_pages(client: httpx.Client, db: Session)
 
 
 @pytest.mark.parametrize("mode", ["signature", "audience", "nonce", "issuer", "expired"])
-def test_bad_id_tokens_are_refused(
-    client: httpx.Client, db: Session, oidc: OidcProviders, mode: str
-) -> None:
+def test_bad_id_tokens_are_refused(client: httpx.Client, db: Session, oidc: OidcProviders, mode: str) -> None:
     """Tampered signature, another audience, wrong nonce, wrong issuer, expired: refused, nothing created."""
     users_before, refused_before = count(db, User), refusals(db)
     back = complete_login(client, start(client, "us-gov"), "bob")
@@ -208,8 +209,8 @@ def test_unverified_email_does_not_link_to_existing_account(client: httpx.Client
 
 def test_provider_down_gives_a_clear_page(client: httpx.Client, app) -> None:
     """A provider that does not answer: 503 page naming it, never a 500."""
-    from app.auth.providers import ProviderRegistry
     from app.auth.oidc import OidcClients
+    from app.auth.providers import ProviderRegistry
 
     registry = app.state.identity_providers
     down = registry.get("us-gov").model_copy(update={"issuer": "http://127.0.0.1:9"})

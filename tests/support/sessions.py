@@ -23,6 +23,11 @@ def session_cookie(secret_key: str, data: dict[str, object]) -> str:
 def sign_in(client: httpx.Client, secret_key: str, user: User, **extra: object) -> None:
     now = int(time.time())
     data: dict[str, object] = {
-        "uid": user.id, "sv": user.session_version, "iat": now, "seen": now, "csrf": CSRF_TOKEN, **extra
+        "uid": user.id,
+        "sv": user.session_version,
+        "iat": now,
+        "seen": now,
+        "csrf": CSRF_TOKEN,
+        **extra,
     }
     client.cookies.set(SESSION_COOKIE, session_cookie(secret_key, data), domain="127.0.0.1")
