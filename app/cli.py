@@ -19,6 +19,8 @@ EXIT_BAD_INPUT = 2
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One transaction for the whole command: committed only if the command finished without error."""
+    import app.models  # noqa: F401  (every table known, so foreign keys resolve whatever the command imports)
+
     engine = build_engine(get_settings().resolved_database_url())
     try:
         with build_sessionmaker(engine)() as session, session.begin():
@@ -72,7 +74,8 @@ def cmd_users_create(args: argparse.Namespace) -> None:
             status=UserStatus(args.status),
         )
         where = f", {user.country_code}" if user.country_code else ""
-        print(f"created user {user.id}: {user.email} ({user.role.value}{where})")
+        summary = f"created user {user.id}: {user.email} ({user.role.value}{where})"
+    print(summary)
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:

@@ -151,7 +151,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Logged for operators with the stack; the client only learns that something failed.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, "An unexpected error occurred. It has been logged.")
+    response = error_response(request, 500, "An unexpected error occurred. It has been logged.")
+    # Starlette answers a crash outside the middleware stack, so the security headers are added here.
+    for name, value in getattr(request.app.state, "security_headers", {}).items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

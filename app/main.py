@@ -19,7 +19,7 @@ from app.errors import install_error_handlers
 from app.groups.router import api as groups_api
 from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
-from app.security import SecurityHeadersMiddleware, content_security_policy
+from app.security import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.system.router import router as system_router
 from app.users.admin_router import api as users_api
 from app.users.admin_router import pages as users_pages
@@ -77,9 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.is_https,
     )
-    app.add_middleware(
-        SecurityHeadersMiddleware,
-        csp=content_security_policy(app.state.identity_providers.origins()),
-        https=settings.is_https,
+    # Kept on the app too: the 500 handler sits outside every middleware and adds them itself.
+    app.state.security_headers = security_headers(
+        content_security_policy(app.state.identity_providers.origins()), https=settings.is_https
     )
+    app.add_middleware(SecurityHeadersMiddleware, headers=app.state.security_headers)
     return app

@@ -24,19 +24,24 @@ def content_security_policy(form_targets: Iterable[str] = ()) -> str:
     )
 
 
+def security_headers(csp: str, https: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, csp: str, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
         self.app = app
-        self.headers = {
-            "Content-Security-Policy": csp,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "X-Frame-Options": "DENY",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-        }
-        if https:
-            self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -72,13 +72,26 @@ ACCOUNTS = {
 
 
 @pytest.fixture(scope="session")
-def oidc(server_port: int) -> Iterator[OidcProviders]:
+def e2e_port() -> int:
+    """The port of the real server process the browser journeys drive (tests/e2e)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def oidc(server_port: int, e2e_port: int) -> Iterator[OidcProviders]:
     ensure_installed()
-    base = f"http://127.0.0.1:{server_port}"
+    bases = [f"http://127.0.0.1:{port}" for port in (server_port, e2e_port)]
     specs = [
         IssuerSpec(
             name,
-            clients=[ClientSpec(CLIENT_ID, CLIENT_SECRET, [f"{base}/auth/callback/{name}"], [f"{base}/"])],
+            clients=[
+                ClientSpec(
+                    CLIENT_ID,
+                    CLIENT_SECRET,
+                    [f"{base}/auth/callback/{name}" for base in bases],
+                    [f"{base}/" for base in bases],
+                )
+            ],
             accounts=ACCOUNTS[name],
         )
         for name in PROVIDERS

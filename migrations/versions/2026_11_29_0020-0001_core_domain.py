@@ -1,7 +1,7 @@
 """Core domain: countries (with the four Quad members), users, identities, groups, tokens, audit.
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-29 00:20:14.879943+00:00
 """
 
