@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.config import InsecureSettingsError, get_settings
@@ -178,4 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InsecureSettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+        print(f"error: the database refused the command ({reason}); try 'quad db upgrade'", file=sys.stderr)
+        return 1
     return 0

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field("20/minute", alias="QUAD_LOGIN_RATE_LIMIT")
     token_rate_limit: str = Field("30/minute", alias="QUAD_TOKEN_RATE_LIMIT")
     rate_limit_prefix: str = Field("quad", alias="QUAD_RATE_LIMIT_PREFIX")
+    storage_backend: Literal["local", "s3"] = Field("local", alias="QUAD_STORAGE")
+    s3_bucket: str | None = Field(None, alias="QUAD_S3_BUCKET")
+    s3_endpoint_url: str | None = Field(None, alias="QUAD_S3_ENDPOINT_URL")
+    s3_region: str = Field("us-east-1", alias="QUAD_S3_REGION")
+    s3_prefix: str = Field("", alias="QUAD_S3_PREFIX")
+    max_upload_mb: int = Field(50, ge=1, le=2048, alias="QUAD_MAX_UPLOAD_MB")
+    # Files above this size have their text extracted after the response, off the request path.
+    inline_extraction_kb: int = Field(512, ge=0, alias="QUAD_INLINE_EXTRACTION_KB")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="QUAD_TRUSTED_PROXIES")
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
 
@@ -59,6 +67,10 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def is_https(self) -> bool:
@@ -101,6 +113,8 @@ class Settings(BaseSettings):
             problems.append("QUAD_DEV_LOGIN must be off (development sign-in is never allowed in prod)")
         if self.idp_file is None:
             problems.append("QUAD_IDP_FILE must name the identity providers file")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            problems.append("QUAD_S3_BUCKET must be set when QUAD_STORAGE=s3")
         return problems
 
     def check_safe_to_start(self) -> None:

@@ -125,10 +125,12 @@ def error_response(
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    if isinstance(exc, NotAuthenticated) and not wants_problem_json(request):
-        from app.auth.web import redirect_to_login
+    if isinstance(exc, NotAuthenticated):
+        if not wants_problem_json(request):
+            from app.auth.web import redirect_to_login
 
-        return redirect_to_login(request)
+            return redirect_to_login(request)
+        headers = {"WWW-Authenticate": 'Bearer realm="quad-dialogue"'}
     return error_response(request, exc.status, exc.detail, title=exc.title, headers=headers, **exc.extra)
 
 

@@ -45,7 +45,11 @@ class Quad:
         self.database_url = database_url
         self.data_dir = data_dir
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("QUAD_") and k not in ("DATABASE_URL", "REDIS_URL")},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith("QUAD_") and k not in ("DATABASE_URL", "REDIS_URL")
+            },
             "DATABASE_URL": database_url,
             "QUAD_ENV": "test",
             "SECRET_KEY": SECRET_KEY,
