@@ -45,6 +45,22 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class RefusalRecorded(Forbidden):
+    """A refusal that must stay on the audit trail although the request's own writes are rolled back."""
+
+    def __init__(
+        self, detail: str, *, actor_id: int | None, action: str, target_type: str, target_id: object, **data: Any
+    ) -> None:
+        super().__init__(detail)
+        self.audit = {
+            "actor_id": actor_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            **data,
+        }
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

@@ -15,11 +15,19 @@ from app.auth.web import pages as auth_pages
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.countries.router import api as countries_api
 from app.db import build_engine, build_sessionmaker
+from app.documents.router import api as documents_api
+from app.documents.router import pages as documents_pages
 from app.errors import install_error_handlers
 from app.groups.router import api as groups_api
 from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
-from app.security import SecurityHeadersMiddleware, content_security_policy, security_headers
+from app.security import (
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    content_security_policy,
+    security_headers,
+)
+from app.storage import storage_from_settings
 from app.system.router import router as system_router
 from app.users.admin_router import api as users_api
 from app.users.admin_router import pages as users_pages
@@ -44,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = build_engine(settings.resolved_database_url())
     app.state.sessionmaker = build_sessionmaker(app.state.engine)
+    # Work that runs after the response (text extraction) gets its own sessions, never the request's.
+    app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
+    app.state.storage = storage_from_settings(settings)
     app.state.identity_providers = ProviderRegistry.from_file(settings.idp_file)
     app.state.oidc = OidcClients(app.state.identity_providers)
     app.state.rate_limits = RateLimits(
@@ -58,8 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         groups_api,
         me_api,
         users_api,
+        documents_api,
         home_pages,
         groups_pages,
+        documents_pages,
         auth_pages,
         users_pages,
     )
@@ -81,5 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security_headers = security_headers(
         content_security_policy(app.state.identity_providers.origins()), https=settings.is_https
     )
+    # Room for the form fields around the largest file.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(SecurityHeadersMiddleware, headers=app.state.security_headers)
     return app

@@ -3,7 +3,21 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.countries.models import Country
+from app.documents.models import Document, DocumentRelease, DocumentTag, DocumentVersion, VersionText
 from app.groups.models import Membership, WorkingGroup
 from app.users.models import IdentityLink, User
 
-__all__ = ["ApiToken", "AuditEvent", "Country", "IdentityLink", "Membership", "User", "WorkingGroup"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Country",
+    "Document",
+    "DocumentRelease",
+    "DocumentTag",
+    "DocumentVersion",
+    "IdentityLink",
+    "Membership",
+    "User",
+    "VersionText",
+    "WorkingGroup",
+]

@@ -6,6 +6,7 @@ committed, and any error or 4xx/5xx answer rolls back everything the request wro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -14,31 +15,60 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.audit import service as audit
+from app.errors import RefusalRecorded
+
+log = logging.getLogger("app.routing")
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROLLBACK_CALLBACKS = "rollback_callbacks"
+
 
 def request_session(request: Request) -> Session:
     """The request's session, opened on first use."""
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         session = request.app.state.sessionmaker()
+        if request.method in UNSAFE_METHODS and session.get_bind().dialect.name == "sqlite":
+            # SQLite: a write request takes the write lock when it begins, so two concurrent writers queue
+            # (busy_timeout) instead of one failing on a stale snapshot.
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         request.state.db = session
     return session
 
 
-def _finish(session: Session, commit: bool) -> None:
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Undo something outside the database (a stored file) if the request's transaction is rolled back."""
+    session.info.setdefault(ROLLBACK_CALLBACKS, []).append(callback)
+
+
+def _finish(session: Session, commit: bool, refusal: RefusalRecorded | None) -> None:
     try:
         if commit:
             session.commit()
-        else:
-            session.rollback()
+            return
+        session.rollback()
+        for callback in session.info.get(ROLLBACK_CALLBACKS, []):
+            try:
+                callback()
+            except Exception:
+                log.exception("cleanup after rollback failed")
+        if refusal is not None:
+            audit.record(session, **refusal.audit)
+            session.commit()
     finally:
+        session.info.pop(ROLLBACK_CALLBACKS, None)
         session.close()
 
 
-async def finish_request_transaction(request: Request, *, commit: bool) -> None:
+async def finish_request_transaction(request: Request, *, commit: bool, refusal: RefusalRecorded | None = None) -> None:
     session: Session | None = getattr(request.state, "db", None)
+    if session is None and refusal is not None:
+        session = request_session(request)
     if session is not None:
         request.state.db = None
-        await run_in_threadpool(_finish, session, commit)
+        await run_in_threadpool(_finish, session, commit, refusal)
 
 
 class TransactionalRoute(APIRoute):
@@ -48,6 +78,9 @@ class TransactionalRoute(APIRoute):
         async def run_in_transaction(request: Request) -> Response:
             try:
                 response = await handler(request)
+            except RefusalRecorded as refusal:
+                await finish_request_transaction(request, commit=False, refusal=refusal)
+                raise
             except BaseException:
                 await finish_request_transaction(request, commit=False)
                 raise

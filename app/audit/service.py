@@ -43,8 +43,28 @@ def events_for(session: Session, target_type: str, target_id: object, limit: int
     return session.scalars(query).all()
 
 
+# What a group's members see as news; downloads and refusals stay on the audit trail only.
+NEWS_ACTIONS = (
+    "group.create",
+    "group.update",
+    "group.member_add",
+    "group.member_remove",
+    "group.member_role",
+    "document.create",
+    "document.version_add",
+    "document.update",
+    "document.marking",
+    "document.withdraw",
+)
+
+
 def recent_in_groups(session: Session, group_ids: Sequence[int], limit: int = 10) -> Sequence[AuditEvent]:
     if not group_ids:
         return []
-    query = select(AuditEvent).where(AuditEvent.group_id.in_(group_ids)).order_by(AuditEvent.id.desc()).limit(limit)
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.group_id.in_(group_ids), AuditEvent.action.in_(NEWS_ACTIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
     return session.scalars(query).all()

@@ -133,6 +133,8 @@ quad_reader = Policy("quad-reader", lambda p: p.reads_quad_content)
 secretariat = Policy("secretariat", lambda p: p.is_staff)
 admin = Policy("admin", lambda p: p.is_admin)
 
+# For loaders of path objects only: who is asking, without being a route's policy.
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 AnyPrincipal = Annotated[Principal, Depends(anyone)]
 SignedInPrincipal = Annotated[Principal, Depends(signed_in)]
 ActivePrincipal = Annotated[Principal, Depends(active_user)]

@@ -26,6 +26,7 @@ class Principal:
     time_zone: str | None = None
     group_roles: Mapping[int, MembershipRole] = field(default_factory=lambda: MappingProxyType({}))
     via_token: bool = False
+    export_cleared: bool = False
 
     @classmethod
     def of(cls, user: User, group_roles: Mapping[int, MembershipRole], *, via_token: bool) -> Principal:
@@ -41,6 +42,7 @@ class Principal:
             time_zone=user.time_zone,
             group_roles=MappingProxyType(dict(group_roles)),
             via_token=via_token,
+            export_cleared=user.export_cleared,
         )
 
     @property

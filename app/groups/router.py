@@ -2,19 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.audit import service as audit
-from app.auth.policy import AnyPrincipal
+from app.auth.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
 from app.auth.principal import Principal
 from app.deps import DbSession, Page
+from app.errors import DomainError, InvalidInput, NotFound
 from app.groups import permissions, service
-from app.groups.models import WorkingGroup
-from app.groups.schemas import CountryMembers, GroupDetail, GroupSummary, MemberOut
+from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
+from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn, MemberOut
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
+from app.users import service as users
 from app.users.schemas import UserSummary
 
 api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
@@ -23,7 +25,7 @@ pages = page_router()
 COUNTRY_ORDER = ("US", "JP", "AU", "IN", "")
 
 
-def readable_group(slug: str, db: DbSession, principal: AnyPrincipal) -> WorkingGroup:
+def readable_group(slug: str, db: DbSession, principal: CurrentPrincipal) -> WorkingGroup:
     return service.get_group(db, principal, slug)
 
 
@@ -71,6 +73,157 @@ def get_group(group: ReadableGroup, principal: AnyPrincipal) -> GroupDetail:
     )
 
 
+# Management by the secretariat ------------------------------------------------------------------------------
+
+
+def _detail(group: WorkingGroup, principal: Principal) -> GroupDetail:
+    return GroupDetail(
+        **_summary(group).model_dump(), charter=group.charter, members_by_country=_country_members(group, principal)
+    )
+
+
+@api.post("", status_code=status.HTTP_201_CREATED, summary="Create a working group (secretariat)")
+def create_group(body: GroupIn, db: DbSession, principal: SecretariatPrincipal) -> GroupDetail:
+    group = service.create_group(
+        db,
+        principal.user_id,
+        slug=body.slug,
+        name=body.name,
+        technology_area=body.technology_area,
+        charter=body.charter,
+    )
+    return _detail(service.get_group(db, principal, group.slug), principal)
+
+
+@api.patch("/{slug}", summary="Change a working group's name, area, charter or status (secretariat)")
+def patch_group(body: GroupPatch, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> GroupDetail:
+    service.update_group(
+        db,
+        principal.user_id,
+        group,
+        name=body.name if body.name is not None else group.name,
+        technology_area=body.technology_area if body.technology_area is not None else group.technology_area,
+        charter=body.charter if body.charter is not None else group.charter,
+        status=body.status or group.status,
+    )
+    return _detail(group, principal)
+
+
+@api.put("/{slug}/members", summary="Add a member or change their role (chair, member, observer)")
+def put_member(body: MemberIn, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> GroupDetail:
+    _add_or_change(db, principal, group, body.user_id, body.role)
+    db.expire(group)
+    return _detail(service.get_group(db, principal, group.slug), principal)
+
+
+@api.delete("/{slug}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a member")
+def delete_member(user_id: int, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> None:
+    service.remove_member(db, principal.user_id, group, user_id)
+
+
+def _add_or_change(
+    db: DbSession, principal: Principal, group: WorkingGroup, user_id: int, role: MembershipRole
+) -> None:
+    if any(m.user_id == user_id for m in group.memberships):
+        service.set_member_role(db, principal.user_id, group, user_id, role)
+        return
+    user = users.get(db, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    service.add_member(db, principal.user_id, group, user, role)
+
+
+@pages.get("/groups/new", response_class=HTMLResponse)
+def new_group_page(request: Request, principal: SecretariatPrincipal) -> HTMLResponse:
+    return render(request, "groups/new.html", {"error": None, "values": {}})
+
+
+@pages.post("/groups/new", response_class=HTMLResponse)
+def new_group(
+    request: Request,
+    db: DbSession,
+    principal: SecretariatPrincipal,
+    slug: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    technology_area: Annotated[str, Form()] = "",
+    charter: Annotated[str, Form()] = "",
+) -> Response:
+    values = {"slug": slug, "name": name, "technology_area": technology_area, "charter": charter}
+    try:
+        group = service.create_group(
+            db, principal.user_id, slug=slug, name=name, technology_area=technology_area, charter=charter
+        )
+    except DomainError as exc:
+        return render(request, "groups/new.html", {"error": exc.detail, "values": values}, status_code=exc.status)
+    return RedirectResponse(f"/groups/{group.slug}/manage", status_code=303)
+
+
+def _manage_context(db: DbSession, group: WorkingGroup, principal: Principal, error: str | None) -> dict[str, object]:
+    return {
+        "group": group,
+        "countries": _country_members(group, principal),
+        "candidates": service.candidates_for(db, group),
+        "statuses": list(GroupStatus),
+        "roles": list(MembershipRole),
+        "error": error,
+    }
+
+
+@pages.get("/groups/{slug}/manage", response_class=HTMLResponse)
+def manage_page(request: Request, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> HTMLResponse:
+    return render(request, "groups/manage.html", _manage_context(db, group, principal, None))
+
+
+@pages.post("/groups/{slug}/manage", response_class=HTMLResponse)
+def manage_details(
+    request: Request,
+    group: ReadableGroup,
+    db: DbSession,
+    principal: SecretariatPrincipal,
+    name: Annotated[str, Form()] = "",
+    technology_area: Annotated[str, Form()] = "",
+    charter: Annotated[str, Form()] = "",
+    group_status: Annotated[str, Form(alias="status")] = "active",
+) -> Response:
+    try:
+        chosen = GroupStatus(group_status) if group_status in {s.value for s in GroupStatus} else None
+        if chosen is None:
+            raise InvalidInput("choose a status")
+        service.update_group(
+            db, principal.user_id, group, name=name, technology_area=technology_area, charter=charter, status=chosen
+        )
+    except DomainError as exc:
+        db.rollback()
+        context = _manage_context(db, group, principal, exc.detail)
+        return render(request, "groups/manage.html", context, status_code=exc.status)
+    return RedirectResponse(f"/groups/{group.slug}/manage", status_code=303)
+
+
+@pages.post("/groups/{slug}/members", response_class=HTMLResponse)
+def manage_member(
+    request: Request,
+    group: ReadableGroup,
+    db: DbSession,
+    principal: SecretariatPrincipal,
+    user_id: Annotated[int, Form()],
+    role: Annotated[str, Form()] = "member",
+    action: Annotated[str, Form()] = "set",
+) -> Response:
+    try:
+        if action == "remove":
+            service.remove_member(db, principal.user_id, group, user_id)
+        else:
+            if role not in {r.value for r in MembershipRole}:
+                raise InvalidInput("choose a role")
+            _add_or_change(db, principal, group, user_id, MembershipRole(role))
+    except DomainError as exc:
+        db.rollback()
+        context = _manage_context(db, group, principal, exc.detail)
+        return render(request, "groups/manage.html", context, status_code=exc.status)
+    return RedirectResponse(f"/groups/{group.slug}/manage", status_code=303)
+
+
+# After /groups/new, so that path is not taken for a slug.
 @pages.get("/groups/{slug}", response_class=HTMLResponse)
 def group_page(request: Request, group: ReadableGroup, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
     return render(

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from app.groups.models import GroupStatus, MembershipRole
 from app.schemas import Out
 from app.users.schemas import UserSummary
 
@@ -29,3 +30,22 @@ class CountryMembers(BaseModel):
 class GroupDetail(GroupSummary):
     charter: str
     members_by_country: list[CountryMembers]
+
+
+class GroupIn(BaseModel):
+    slug: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=160)
+    technology_area: str = Field(min_length=1, max_length=64)
+    charter: str = Field("", max_length=50_000)
+
+
+class GroupPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=160)
+    technology_area: str | None = Field(None, min_length=1, max_length=64)
+    charter: str | None = Field(None, max_length=50_000)
+    status: GroupStatus | None = None
+
+
+class MemberIn(BaseModel):
+    user_id: int
+    role: MembershipRole = MembershipRole.member

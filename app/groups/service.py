@@ -15,9 +15,10 @@ from app.auth.principal import Principal
 from app.errors import Conflict, InvalidInput, NotFound
 from app.groups import permissions
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
-from app.users.models import Role, User
+from app.users.models import Role, User, UserStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_SLUGS = frozenset({"new"})
 STARTING_TECHNOLOGY_AREAS = ("5g-6g", "biotechnology", "semiconductors")
 
 
@@ -71,6 +72,8 @@ def members_by_country(group: WorkingGroup) -> dict[str, list[MemberView]]:
 
 def _validated_slug(slug: str) -> str:
     slug = slug.strip().lower()
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(f"{slug!r} is reserved; choose another short name")
     if not SLUG_PATTERN.fullmatch(slug) or len(slug) > 64:
         raise InvalidInput("the short name may use lower-case letters, digits and single hyphens (at most 64)")
     return slug
@@ -140,4 +143,93 @@ def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
     if not principal.group_ids:
         return []
     query = select(WorkingGroup).where(WorkingGroup.id.in_(principal.group_ids)).order_by(WorkingGroup.name)
+    return session.scalars(query).all()
+
+
+def get_by_id(session: Session, group_id: int) -> WorkingGroup | None:
+    return session.get(WorkingGroup, group_id)
+
+
+def update_group(
+    session: Session,
+    actor_id: int | None,
+    group: WorkingGroup,
+    *,
+    name: str,
+    technology_area: str,
+    charter: str,
+    status: GroupStatus,
+) -> WorkingGroup:
+    name, technology_area = name.strip(), technology_area.strip().lower()
+    if not name or len(name) > 160:
+        raise InvalidInput("a working group needs a name of 1 to 160 characters")
+    if not technology_area or len(technology_area) > 64:
+        raise InvalidInput("a working group needs a technology area (at most 64 characters)")
+    if len(charter) > 50_000:
+        raise InvalidInput("the charter is too long (50,000 characters at most)")
+    changes = {
+        key: {"from": str(old), "to": str(new)}
+        for key, old, new in (
+            ("name", group.name, name),
+            ("technology_area", group.technology_area, technology_area),
+            ("charter", group.charter, charter),
+            ("status", group.status.value, status.value),
+        )
+        if old != new
+    }
+    group.name, group.technology_area, group.charter, group.status = name, technology_area, charter, status
+    if changes:
+        audit.record(
+            session, actor_id, "group.update", "working_group", group.id, group_id=group.id, changes=list(changes)
+        )
+    return group
+
+
+def set_member_role(
+    session: Session, actor_id: int | None, group: WorkingGroup, user_id: int, role: MembershipRole
+) -> Membership:
+    membership = _membership(session, group, user_id)
+    if role is MembershipRole.chair and membership.user.role is not Role.delegate:
+        raise InvalidInput("only a delegate may chair a working group")
+    if membership.role is not role:
+        membership.role = role
+        audit.record(
+            session,
+            actor_id,
+            "group.member_role",
+            "working_group",
+            group.id,
+            group_id=group.id,
+            user_id=user_id,
+            role=role.value,
+        )
+    return membership
+
+
+def remove_member(session: Session, actor_id: int | None, group: WorkingGroup, user_id: int) -> None:
+    membership = _membership(session, group, user_id)
+    session.delete(membership)
+    audit.record(
+        session, actor_id, "group.member_remove", "working_group", group.id, group_id=group.id, user_id=user_id
+    )
+
+
+def _membership(session: Session, group: WorkingGroup, user_id: int) -> Membership:
+    membership = session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound("that person is not a member of this working group")
+    return membership
+
+
+def candidates_for(session: Session, group: WorkingGroup) -> Sequence[User]:
+    """Government participants and staff who are not members yet, for the secretariat's add-member form."""
+    members = select(Membership.user_id).where(Membership.group_id == group.id)
+    query = (
+        select(User)
+        .where(User.role != Role.industry, User.status == UserStatus.active, User.id.not_in(members))
+        .order_by(User.country_code, User.display_name)
+        .limit(500)
+    )
     return session.scalars(query).all()

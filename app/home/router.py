@@ -29,9 +29,12 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
     all_groups, total = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
     mine = [g for g in all_groups if g.id in principal.group_ids]
     recent: Sequence[AuditEvent] = []
+    since = None
     if group_permissions.can_see_members(principal):
         watched = list(principal.group_ids) or [g.id for g in all_groups]
         recent = audit.recent_in_groups(db, watched, limit=10)
+    if principal.user_id is not None:
+        since = users.record_home_visit(db, principal.user_id)
     return render(
         request,
         "home.html",
@@ -41,6 +44,8 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
             "my_groups": mine,
             "group_names": {g.id: g for g in all_groups},
             "recent": recent,
+            "since": since,
+            "can_create_group": group_permissions.can_manage(principal),
         },
     )
 

@@ -41,9 +41,12 @@ class User(Timestamped, Base):
     status: Mapped[UserStatus] = mapped_column(enum_column_type(UserStatus), default=UserStatus.active)
     language: Mapped[str | None] = mapped_column(String(8))
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Secretariat staff explicitly cleared to download export-controlled files.
+    export_cleared: Mapped[bool] = mapped_column(default=False)
     # Bumped by "sign out everywhere": every session carrying an older number ends.
     session_version: Mapped[int] = mapped_column(default=1)
-    last_seen_at: Mapped[datetime | None]
+    # When the person last opened the home page: "what changed since your last visit" starts here.
+    last_home_visit_at: Mapped[datetime | None]
 
     identities: Mapped[list[IdentityLink]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

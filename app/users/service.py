@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -10,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.countries import service as countries
+from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
 
 SUPPORTED_LANGUAGES = ("en", "ja")
+HOME_VISIT_RESOLUTION = timedelta(minutes=5)
 
 
 def email_key(email: str) -> str:
@@ -157,3 +160,16 @@ def change_account(
 def sign_out_everywhere(session: Session, user: User) -> None:
     user.session_version += 1
     audit.record(session, user.id, "auth.sign_out_everywhere", "user", user.id)
+
+
+def record_home_visit(session: Session, user_id: int) -> datetime | None:
+    """Returns the previous visit (where "what is new" starts) and remembers this one."""
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    previous, now = user.last_home_visit_at, utcnow()
+    # A visit is remembered once per few minutes: reloading the page keeps the "new" marks, and a busy
+    # home page does not turn every view into a write.
+    if previous is None or now - previous > HOME_VISIT_RESOLUTION:
+        user.last_home_visit_at = now
+    return previous

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
 from app.auth.policy import Policy
-from app.groups.models import MembershipRole
+from app.groups import service as groups_service
+from app.groups.models import MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
 from tests.conftest import SECRET_KEY
+from tests.support.documents import make_document
 from tests.support.sessions import CSRF_TOKEN, session_cookie, sign_in
 
 PRINCIPALS = ("anonymous", "pending", "industry", "observer", "us_delegate", "jp_delegate", "secretariat", "admin")
@@ -32,10 +34,31 @@ STAFF = {"secretariat", "admin"}
 @dataclass
 class World:
     db: Session
+    app: FastAPI
     users: dict[str, User]
-    group_slug: str
+    group: WorkingGroup
+    document_id: int
     make_user: Callable[..., User]
     counter: int = 0
+
+    @property
+    def group_slug(self) -> str:
+        return self.group.slug
+
+    def fresh_document(self) -> int:
+        """A document of the US delegation that the call may change or withdraw."""
+        return make_document(self.db, self.app, self.users["us_delegate"], self.group).id
+
+    def fresh_member(self) -> int:
+        self.counter += 1
+        user = self.make_user(Role.delegate, "AU", email=f"m{self.counter}@gov.example")
+        groups_service.add_member(self.db, None, self.group, user)
+        self.db.commit()
+        return user.id
+
+    def fresh_slug(self) -> str:
+        self.counter += 1
+        return f"new-group-{self.counter}"
 
     def token_id_of(self, who: str) -> int:
         user = self.users.get(who) or self.users["us_delegate"]
@@ -59,8 +82,9 @@ class Row:
     allowed: set[str]
     ok: int
     path: Callable[[World, str], str] | str
-    json: dict[str, Any] | None = None
-    data: dict[str, str] = field(default_factory=dict)
+    json: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None
+    data: dict[str, str] | Callable[[World], dict[str, str]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes, str]] | None = None
     denied: int | None = None  # when everyone outside `allowed` gets one fixed answer (e.g. 404)
 
 
@@ -69,6 +93,11 @@ def page_row(allowed: set[str], ok: int, path: Callable[[World, str], str] | str
 
 
 EVERYONE = set(PRINCIPALS)
+QUAD_READERS = {"observer", "us_delegate", "jp_delegate", "secretariat", "admin"}
+US_EDITORS = {"us_delegate", "secretariat", "admin"}  # the document owner's delegation and the secretariat
+TEXT_FILE = {"file": ("note.txt", b"Hello.\n\nA new paragraph.\n", "text/plain")}
+DOC = "/api/v1/documents"
+UPLOAD_FORM = {"title": "Matrix paper", "doc_type": "contribution", "visibility": "group", "owner": "US"}
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(EVERYONE, 200, "/healthz"),
     ("GET", "/readyz"): Row(EVERYONE, 200, "/readyz"),
@@ -115,6 +144,84 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin/approvals"): page_row(STAFF, 200, "/admin/approvals"),
     ("POST", "/admin/approvals/{user_id}"): page_row(
         STAFF, 303, lambda w, p: f"/admin/approvals/{w.fresh_pending()}", data={"decision": "approve"}
+    ),
+    # Working-group management
+    ("POST", "/api/v1/working-groups"): Row(
+        STAFF, 201, "/api/v1/working-groups",
+        json=lambda w: {"slug": w.fresh_slug(), "name": "New", "technology_area": "quantum"},
+    ),
+    ("PATCH", "/api/v1/working-groups/{slug}"): Row(
+        STAFF, 200, lambda w, p: f"/api/v1/working-groups/{w.group_slug}", json={"charter": "Updated."}
+    ),
+    ("PUT", "/api/v1/working-groups/{slug}/members"): Row(
+        STAFF, 200, lambda w, p: f"/api/v1/working-groups/{w.group_slug}/members",
+        json=lambda w: {"user_id": w.users["jp_delegate"].id, "role": "member"},
+    ),
+    ("DELETE", "/api/v1/working-groups/{slug}/members/{user_id}"): Row(
+        STAFF, 204, lambda w, p: f"/api/v1/working-groups/{w.group_slug}/members/{w.fresh_member()}"
+    ),
+    ("GET", "/groups/new"): page_row(STAFF, 200, "/groups/new"),
+    ("POST", "/groups/new"): page_row(
+        STAFF, 303, "/groups/new", data=lambda w: {"slug": w.fresh_slug(), "name": "N", "technology_area": "ai"}
+    ),
+    ("GET", "/groups/{slug}/manage"): page_row(STAFF, 200, lambda w, p: f"/groups/{w.group_slug}/manage"),
+    ("POST", "/groups/{slug}/manage"): page_row(
+        STAFF, 303, lambda w, p: f"/groups/{w.group_slug}/manage",
+        data={"name": "Matrix Group", "technology_area": "semiconductors", "charter": "", "status": "active"},
+    ),
+    ("POST", "/groups/{slug}/members"): page_row(
+        STAFF, 303, lambda w, p: f"/groups/{w.group_slug}/members",
+        data=lambda w: {"user_id": str(w.fresh_member()), "role": "observer"},
+    ),
+    # Documents
+    ("GET", DOC): Row(EVERYONE, 200, DOC),
+    ("POST", DOC): Row(US_EDITORS, 201, DOC, data=lambda w: {**UPLOAD_FORM, "group": w.group_slug}, files=TEXT_FILE),
+    ("GET", DOC + "/{document_id}"): Row(EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}"),
+    ("PATCH", DOC + "/{document_id}"): Row(
+        US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}", json={"title": "Renamed"}
+    ),
+    ("PUT", DOC + "/{document_id}/marking"): Row(
+        US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}/marking", json={"controlled": False}
+    ),
+    ("POST", DOC + "/{document_id}/withdraw"): Row(
+        US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}/withdraw", json={}
+    ),
+    ("GET", DOC + "/{document_id}/versions"): Row(EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/versions"),
+    ("POST", DOC + "/{document_id}/versions"): Row(
+        US_EDITORS, 201, lambda w, p: f"{DOC}/{w.fresh_document()}/versions", files=TEXT_FILE
+    ),
+    ("GET", DOC + "/{document_id}/versions/{number}/file"): Row(
+        EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/versions/1/file"
+    ),
+    ("GET", DOC + "/{document_id}/compare"): Row(
+        EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/compare?from=1&to=2"
+    ),
+    ("GET", "/groups/{slug}/documents"): page_row(EVERYONE, 200, lambda w, p: f"/groups/{w.group_slug}/documents"),
+    ("GET", "/groups/{slug}/documents/new"): page_row(
+        QUAD_READERS, 200, lambda w, p: f"/groups/{w.group_slug}/documents/new"
+    ),
+    ("POST", "/groups/{slug}/documents/new"): page_row(
+        US_EDITORS, 303, lambda w, p: f"/groups/{w.group_slug}/documents/new", data=UPLOAD_FORM, files=TEXT_FILE
+    ),
+    ("GET", "/documents/{document_id}"): page_row(EVERYONE, 200, lambda w, p: f"/documents/{w.document_id}"),
+    ("POST", "/documents/{document_id}/versions"): page_row(
+        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/versions", files=TEXT_FILE
+    ),
+    ("GET", "/documents/{document_id}/edit"): page_row(
+        US_EDITORS, 200, lambda w, p: f"/documents/{w.document_id}/edit"
+    ),
+    ("POST", "/documents/{document_id}/edit"): page_row(
+        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/edit",
+        data={**UPLOAD_FORM, "visibility": "public"},
+    ),
+    ("POST", "/documents/{document_id}/withdraw"): page_row(
+        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/withdraw"
+    ),
+    ("GET", "/documents/{document_id}/versions/{number}/file"): page_row(
+        EVERYONE, 200, lambda w, p: f"/documents/{w.document_id}/versions/2/file"
+    ),
+    ("GET", "/documents/{document_id}/compare"): page_row(
+        EVERYONE, 200, lambda w, p: f"/documents/{w.document_id}/compare?from=1&to=2"
     ),
 }
 
@@ -163,7 +270,7 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
 
 
 @pytest.fixture
-def world(db: Session, make_user: Callable[..., User], make_group: Callable[..., Any]) -> World:
+def world(db: Session, app: FastAPI, make_user: Callable[..., User], make_group: Callable[..., Any]) -> World:
     people = {
         "pending": make_user(Role.industry, "US", status=UserStatus.pending),
         "industry": make_user(Role.industry, "JP"),
@@ -174,7 +281,8 @@ def world(db: Session, make_user: Callable[..., User], make_group: Callable[...,
         "admin": make_user(Role.admin, None),
     }
     group = make_group("matrix-group", (people["us_delegate"], MembershipRole.chair))
-    return World(db=db, users=people, group_slug=group.slug, make_user=make_user)
+    document = make_document(db, app, people["us_delegate"], group, versions=(b"First paragraph, changed.\n",))
+    return World(db=db, app=app, users=people, group=group, document_id=document.id, make_user=make_user)
 
 
 def client_for(base_url: str, world: World, who: str) -> httpx.Client:
@@ -205,9 +313,12 @@ def test_matrix(who: str, world: World, base_url: str, app: FastAPI) -> None:
         path = row.path(world, who) if callable(row.path) else row.path
         kwargs: dict[str, Any] = {}
         if row.json is not None:
-            kwargs["json"] = row.json
+            kwargs["json"] = row.json(world) if callable(row.json) else row.json
         elif method != "GET":
-            kwargs["data"] = {"csrf_token": CSRF_TOKEN, **row.data}
+            data = row.data(world) if callable(row.data) else row.data
+            kwargs["data"] = {"csrf_token": CSRF_TOKEN, **data}
+            if row.files:
+                kwargs["files"] = row.files
         response = http.request(method, path, **kwargs)
         want = expected_status(row, who, method, path)
         if response.status_code != want:

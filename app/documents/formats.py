@@ -1,0 +1,323 @@
+"""What an uploaded file really is, its text, and names that are safe to store and to send.
+
+The kind is decided from the bytes alone: a name or a client's Content-Type is whatever the uploader says.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+import zipfile
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+__all__ = [
+    "ExtractionFailed",
+    "FileKind",
+    "UnsupportedFileType",
+    "content_disposition",
+    "extract_text",
+    "safe_filename",
+    "sniff",
+]
+
+
+class FileKind(StrEnum):
+    pdf = "pdf"
+    docx = "docx"
+    pptx = "pptx"
+    xlsx = "xlsx"
+    markdown = "markdown"
+    text = "text"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self]
+
+
+CONTENT_TYPES: dict[FileKind, str] = {
+    FileKind.pdf: "application/pdf",
+    FileKind.docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileKind.pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    FileKind.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileKind.markdown: "text/markdown; charset=utf-8",
+    FileKind.text: "text/plain; charset=utf-8",
+}
+
+
+class UnsupportedFileType(Exception):
+    """The file is not one of the kinds we accept; the message says what it seems to be."""
+
+
+class ExtractionFailed(Exception):
+    """The file has the right kind but its text could not be read (damaged, encrypted)."""
+
+
+ACCEPTED = "PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), Markdown or plain text"
+
+# (offset, magic, what it is) for formats people upload by mistake. Checked before the text test, so each
+# magic is long or binary enough not to be the start of ordinary text.
+SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x7fELF", "a Linux program"),
+    (0, b"MZ", "a Windows program"),
+    (0, b"\xfe\xed\xfa\xce", "a macOS program"),
+    (0, b"\xfe\xed\xfa\xcf", "a macOS program"),
+    (0, b"\xce\xfa\xed\xfe", "a macOS program"),
+    (0, b"\xcf\xfa\xed\xfe", "a macOS program"),
+    (0, b"\xca\xfe\xba\xbe", "a macOS or Java program"),
+    (0, b"\x00asm", "a WebAssembly program"),
+    (0, b"#!", "a script"),
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"II*\x00", "a TIFF image"),
+    (0, b"MM\x00*", "a TIFF image"),
+    (0, b"\x00\x00\x01\x00", "an icon image"),
+    (8, b"WEBP", "a WebP image"),
+    (4, b"ftypheic", "a HEIC image"),
+    (4, b"ftyp", "a video or audio file"),
+    (8, b"WAVE", "an audio file"),
+    (8, b"AVI ", "a video file"),
+    (0, b"ID3", "an audio file"),
+    (0, b"OggS", "an audio or video file"),
+    (0, b"fLaC", "an audio file"),
+    (0, b"\x1a\x45\xdf\xa3", "a video file"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (0, b"\x1f\x8b", "a gzip archive"),
+    (0, b"\xfd7zXZ\x00", "an xz archive"),
+    (0, b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (4, b"1AY&SY", "a bzip2 archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-format or password-protected Office file"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+    (0, b"{\\rtf", "an RTF document"),
+)
+TEXT_MAGICS = (b"#!", b"{\\rtf")
+OOXML_PARTS = {
+    "word/document.xml": FileKind.docx,
+    "ppt/presentation.xml": FileKind.pptx,
+    "xl/workbook.xml": FileKind.xlsx,
+}
+OOXML_SAVE_AS = {FileKind.docx: ".docx", FileKind.pptx: ".pptx", FileKind.xlsx: ".xlsx"}
+# Control characters other than tab, newline, form feed and carriage return: text has almost none.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+MARKDOWN = re.compile(
+    r"^ {0,3}#{1,6}[ \t]+\S"  # heading
+    r"|\[[^\]\n]+\]\([^)\s]+\)"  # link
+    r"|^ {0,3}(?:```|~~~)"  # fenced code
+    r"|^ {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+\S.*\n {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+\S",  # a list of 2+ items
+    re.MULTILINE,
+)
+CHUNK = 1 << 20
+
+
+def sniff(path: Path, filename: str) -> FileKind:
+    """The kind of the file at `path`, judged by its content; `filename` only tells Markdown from plain text."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if not head:
+        raise UnsupportedFileType("The file is empty.")
+    if head.startswith(b"%PDF-"):
+        return FileKind.pdf
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _sniff_zip(path)
+    for offset, magic, what in SIGNATURES:
+        # A printable magic ("MZ", "ID3") could begin a sentence: binary formats also hold NUL bytes early on.
+        if head[offset : offset + len(magic)] == magic and (
+            magic in TEXT_MAGICS or b"\x00" in head or not _printable(magic)
+        ):
+            raise UnsupportedFileType(f"This looks like {what}. Upload {ACCEPTED}.")
+    if head.lstrip().lower().startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
+        raise UnsupportedFileType(f"This looks like an SVG image. Upload {ACCEPTED}.")
+    sample = _check_text(path)
+    if filename.lower().endswith((".md", ".markdown")) or MARKDOWN.search(sample):
+        return FileKind.markdown
+    return FileKind.text
+
+
+def _printable(magic: bytes) -> bool:
+    return all(32 <= byte < 127 for byte in magic)
+
+
+def _sniff_zip(path: Path) -> FileKind:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise UnsupportedFileType("This looks like a damaged ZIP archive.") from exc
+    kinds = [kind for part, kind in OOXML_PARTS.items() if part in names]
+    if not types or len(kinds) != 1:
+        if "mimetype" in names:
+            raise UnsupportedFileType(f"This looks like an OpenDocument or e-book file. Upload {ACCEPTED}.")
+        raise UnsupportedFileType(f"This looks like a ZIP archive. Upload {ACCEPTED}.")
+    kind = kinds[0]
+    # Macros run code on the reader's machine; the plain formats cannot hold them.
+    if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise UnsupportedFileType(
+            f"This is a macro-enabled Office file. Save it without macros as {OOXML_SAVE_AS[kind]} and upload that."
+        )
+    return kind
+
+
+def _check_text(path: Path) -> str:
+    """Decode the whole file as UTF-8 (a BOM allowed), in chunks; return the start for the Markdown test."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    sample, chars, controls = "", 0, 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                text = decoder.decode(chunk)
+                if "\x00" in text:
+                    raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+                chars += len(text)
+                controls += len(CONTROL.findall(text))
+                if len(sample) < 65536:
+                    sample += text[: 65536 - len(sample)]
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedFileType(f"This is not a supported file (text must be UTF-8). Upload {ACCEPTED}.") from exc
+    if controls > max(8, chars // 1000):
+        raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+    return sample
+
+
+def extract_text(path: Path, kind: FileKind) -> str:
+    """The document's text, paragraphs separated by blank lines (what the redline compares)."""
+    try:
+        match kind:
+            case FileKind.pdf:
+                text = _pdf_text(path)
+            case FileKind.docx:
+                text = _docx_text(path)
+            case FileKind.pptx:
+                text = _pptx_text(path)
+            case FileKind.xlsx:
+                text = _xlsx_text(path)
+            case _:
+                text = path.read_bytes().decode("utf-8-sig")
+    except ExtractionFailed:
+        raise
+    except UnicodeDecodeError as exc:
+        raise ExtractionFailed("The text is not valid UTF-8.") from exc
+    except Exception as exc:  # each library has its own errors; callers need one, without internals
+        raise ExtractionFailed(f"The {kind.name.upper()} file could not be read; it may be damaged.") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader  # late: the libraries are only loaded when a document is read
+
+    reader = PdfReader(path)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ExtractionFailed("The PDF is password-protected.")
+    if not reader.pages:  # pypdf reads some damaged files leniently as having no pages
+        raise ExtractionFailed("The PDF has no readable pages; it may be damaged.")
+    return "\n\n".join(t for page in reader.pages if (t := page.extract_text().strip()))
+
+
+def _docx_text(path: Path) -> str:
+    from docx import Document
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for item in Document(str(path)).iter_inner_content():
+        if isinstance(item, Table):
+            # One paragraph per row, so a changed cell shows as one changed row in the redline.
+            blocks.extend(_row_text(row.cells) for row in item.rows)
+        else:
+            blocks.append(item.text)
+    return _join(blocks)
+
+
+def _row_text(cells: list[Any]) -> str:
+    unique: list[Any] = []
+    for cell in cells:
+        if not unique or cell._tc is not unique[-1]._tc:  # a merged cell comes once per grid column it spans
+            unique.append(cell)
+    return "\t".join(" ".join(p.text for p in cell.paragraphs if p.text) for cell in unique)
+
+
+def _pptx_text(path: Path) -> str:
+    from pptx import Presentation
+
+    slides = []
+    for slide in Presentation(str(path)).slides:
+        slides.append("\n".join(line for shape in slide.shapes for line in _shape_lines(shape) if line.strip()))
+    return _join(slides)
+
+
+def _shape_lines(shape: Any) -> list[str]:
+    if getattr(shape, "shapes", None) is not None:  # a group: its children, in order
+        return [line for child in shape.shapes for line in _shape_lines(child)]
+    if getattr(shape, "has_text_frame", False):
+        return [p.text for p in shape.text_frame.paragraphs]
+    if getattr(shape, "has_table", False):
+        return ["\t".join(cell.text for cell in row.cells) for row in shape.table.rows]
+    return []
+
+
+def _xlsx_text(path: Path) -> str:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        blocks: list[str] = []
+        for sheet in workbook.worksheets:
+            blocks.append(f"# {sheet.title}")
+            # One paragraph per row: see _docx_text.
+            for row in sheet.iter_rows(values_only=True):
+                if any(v is not None and v != "" for v in row):
+                    blocks.append("\t".join(_cell(v) for v in row).rstrip("\t"))
+        return _join(blocks)
+    finally:
+        workbook.close()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).replace("\n", " ")
+
+
+def _join(blocks: list[str]) -> str:
+    return "\n\n".join(b.strip() for b in blocks if b.strip())
+
+
+# Characters that make trouble in file systems, shells or headers; replaced so the name still reads.
+UNSAFE_CHARS = re.compile(r'[<>:"|?*\\/]')
+MAX_NAME = 150
+
+
+def safe_filename(name: str) -> str:
+    """A name safe to store and to show, close to what the person uploaded ("報告書 v2.pdf" stays)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    # Control and format characters (bidi overrides can disguise ".exe" as ".pdf") become spaces.
+    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name)
+    name = UNSAFE_CHARS.sub("_", " ".join(name.split()))
+    name = re.sub(r"\.{2,}", ".", name).strip(" .")  # no "..", no hidden files, no trailing dot
+    if not name:
+        return "document"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > 16:
+        stem, ext = name, ""
+    ext = f".{ext}" if ext else ""
+    if len(stem) + len(ext) > MAX_NAME:
+        stem = stem[: MAX_NAME - len(ext)].rstrip(" .")
+    return f"{stem}{ext}"
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """A Content-Disposition value for any name: an ASCII fallback plus the exact UTF-8 name (RFC 6266)."""
+    name = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")) or "document"
+    fallback = "".join(ch if " " <= ch < "\x7f" else "_" for ch in name).replace('"', "").replace("\\", "")
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.visibility import Visibility
+from app.db import Base, Timestamped, enum_column_type, utcnow
+from app.users.models import User
+
+
+class DocumentType(StrEnum):
+    contribution = "contribution"
+    position_paper = "position_paper"
+    technical_report = "technical_report"
+    meeting_material = "meeting_material"
+    other = "other"
+
+
+class ControlCategory(StrEnum):
+    """The joint framework's categories of export-controlled technology."""
+
+    semiconductors = "semiconductors"
+    telecom_5g_6g = "5g-6g"
+    biotechnology = "biotechnology"
+    facial_recognition = "facial_recognition"
+    surveillance_cameras = "surveillance_cameras"
+    spyware = "spyware"
+    location_tracking = "location_tracking"
+    other = "other"
+
+
+class ExtractionStatus(StrEnum):
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+
+
+class Document(Timestamped, Base):
+    """A shared document's metadata; its files are the appended, immutable versions."""
+
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_group_listing", "group_id", "withdrawn_at", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # None: owned by the secretariat rather than a country's delegation.
+    owner_country: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column_type(DocumentType))
+    visibility: Mapped[Visibility] = mapped_column(enum_column_type(Visibility), index=True)
+    controlled: Mapped[bool] = mapped_column(default=False, index=True)
+    control_category: Mapped[ControlCategory | None] = mapped_column(enum_column_type(ControlCategory))
+    control_code: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    withdrawn_at: Mapped[datetime | None]
+    version_count: Mapped[int] = mapped_column(default=0)
+
+    tags: Mapped[list[DocumentTag]] = relationship(cascade="all, delete-orphan", order_by="DocumentTag.tag")
+    releases: Mapped[list[DocumentRelease]] = relationship(
+        cascade="all, delete-orphan", order_by="DocumentRelease.country_code"
+    )
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+    @property
+    def release_countries(self) -> list[str]:
+        return [r.country_code for r in self.releases]
+
+
+class DocumentTag(Base):
+    __tablename__ = "document_tag"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class DocumentRelease(Base):
+    """A country on a controlled document's release list."""
+
+    __tablename__ = "document_release"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+
+
+class DocumentVersion(Timestamped, Base):
+    """One uploaded file. Appended, never changed: a new upload is a new version."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    uploader: Mapped[User | None] = relationship()
+    text: Mapped[VersionText | None] = relationship(uselist=False)
+
+
+class VersionText(Base):
+    """Text extracted from a version, for search and redlines; filled after the upload when the file is large."""
+
+    __tablename__ = "version_text"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[ExtractionStatus] = mapped_column(enum_column_type(ExtractionStatus))
+    content: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,626 @@
+"""Document pages and `/api/v1/documents`: parse, call the service, render or return."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, BinaryIO, cast
+
+from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader
+from app.auth.principal import Principal
+from app.auth.visibility import Visibility
+from app.countries.service import QUAD_COUNTRY_CODES
+from app.deps import DbSession, Page
+from app.documents import formats, permissions, service
+from app.documents.models import ControlCategory, Document, DocumentType, DocumentVersion, ExtractionStatus
+from app.documents.schemas import (
+    BlockOut,
+    DocumentDetail,
+    DocumentPatch,
+    DocumentSummary,
+    MarkingIn,
+    MarkingOut,
+    RedlineOut,
+    SegmentOut,
+    VersionOut,
+)
+from app.documents.watermark import watermark_pdf
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.groups import service as groups
+from app.groups.models import WorkingGroup
+from app.routing import api_router, page_router
+from app.schemas import PageOut
+from app.storage.base import Storage
+from app.templating import render
+
+api = api_router(prefix="/api/v1/documents", tags=["documents"])
+pages = page_router()
+
+CHUNK = 256 * 1024
+
+
+def readable_document(document_id: int, db: DbSession, principal: CurrentPrincipal) -> Document:
+    """Loads the document in the path once; 404 when it does not exist or the caller may not read it."""
+    return service.get_document(db, principal, document_id)
+
+
+ReadableDocument = Annotated[Document, Depends(readable_document)]
+
+
+def _storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def _owner(value: str | None) -> str | None:
+    """Form and API spell the secretariat as 'secretariat'; the model as no country."""
+    if value is None or value == service.SECRETARIAT:
+        return None
+    if value not in QUAD_COUNTRY_CODES:
+        raise InvalidInput(f"owner must be one of {', '.join(QUAD_COUNTRY_CODES)} or 'secretariat'")
+    return value
+
+
+def _tags(raw: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (raw or "").split(",") if t.strip())
+
+
+def _receive(request: Request, upload: UploadFile) -> service.ReceivedFile:
+    settings = request.app.state.settings
+    source = service.Upload(source=upload.file, filename=upload.filename or "document")
+    return service.receive(_storage(request), source, settings.max_upload_bytes)
+
+
+def _schedule_extraction(request: Request, background: BackgroundTasks, version: DocumentVersion) -> None:
+    if version.text is not None and version.text.status is ExtractionStatus.pending:
+        background.add_task(
+            service.extract_pending, request.app.state.background_sessionmaker, _storage(request), version.id
+        )
+
+
+def _summary(document: Document) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        group_id=document.group_id,
+        title=document.title,
+        owner_country=document.owner_country,
+        doc_type=document.doc_type,
+        visibility=document.visibility,
+        tags=document.tag_names,
+        marking=MarkingOut(
+            controlled=document.controlled,
+            category=document.control_category,
+            control_code=document.control_code,
+            release=document.release_countries,
+        ),
+        version_count=document.version_count,
+        updated_at=document.updated_at,
+        withdrawn_at=document.withdrawn_at,
+    )
+
+
+def _version_out(version: DocumentVersion) -> VersionOut:
+    return VersionOut(
+        number=version.number,
+        filename=version.filename,
+        content_type=version.content_type,
+        size=version.size,
+        sha256=version.sha256,
+        note=version.note,
+        uploaded_by=version.uploaded_by,
+        created_at=version.created_at,
+        text_status=version.text.status if version.text else None,
+    )
+
+
+def _detail(document: Document) -> DocumentDetail:
+    return DocumentDetail(
+        **_summary(document).model_dump(),
+        description=document.description,
+        versions=[_version_out(v) for v in document.versions],
+    )
+
+
+def _filters(
+    db: DbSession,
+    principal: Principal,
+    group: str | None,
+    owner: str | None,
+    doc_type: str | None,
+    tag: str | None,
+    controlled: bool | None,
+    q: str | None,
+) -> service.DocumentFilters:
+    group_id = groups.get_group(db, principal, group).id if group else None
+    if owner and owner != service.SECRETARIAT and owner not in QUAD_COUNTRY_CODES:
+        raise InvalidInput("owner must be a country code or 'secretariat'")
+    try:
+        kind = DocumentType(doc_type) if doc_type else None
+    except ValueError:
+        raise InvalidInput(f"unknown document type {doc_type!r}") from None
+    return service.DocumentFilters(
+        group_id=group_id, owner=owner or None, doc_type=kind, tag=tag or None, controlled=controlled, query=q or None
+    )
+
+
+# API -------------------------------------------------------------------------------------------------------
+
+
+@api.get("", summary="Documents the caller may read, newest first, with filters")
+def list_documents(
+    db: DbSession,
+    page: Page,
+    principal: AnyPrincipal,
+    group: Annotated[str | None, Query(description="working group slug")] = None,
+    owner: Annotated[str | None, Query(description="country code or 'secretariat'")] = None,
+    type: Annotated[str | None, Query(description="document type")] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    controlled: Annotated[bool | None, Query(description="only marked (true) or unmarked (false)")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in the title, description or file")] = None,
+) -> PageOut[DocumentSummary]:
+    filters = _filters(db, principal, group, owner, type, tag, controlled, q)
+    found, total = service.list_documents(db, principal, filters, offset=page.offset, limit=page.size)
+    return PageOut.of([_summary(d) for d in found], page, total)
+
+
+@api.post("", status_code=status.HTTP_201_CREATED, summary="Upload a new document (its first version)")
+def create_document(
+    request: Request,
+    background: BackgroundTasks,
+    db: DbSession,
+    principal: ActivePrincipal,
+    file: Annotated[UploadFile, File(description="PDF, DOCX, PPTX, XLSX, Markdown or plain text")],
+    group: Annotated[str, Form(description="working group slug")],
+    title: Annotated[str, Form(max_length=200)],
+    doc_type: Annotated[DocumentType, Form()],
+    visibility: Annotated[Visibility, Form()],
+    owner: Annotated[str, Form(description="country code or 'secretariat'")],
+    description: Annotated[str, Form(max_length=20_000)] = "",
+    tags: Annotated[str, Form(description="comma-separated")] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> DocumentDetail:
+    working_group = groups.get_group(db, principal, group)
+    fields = service.DocumentFields(title, description, _owner(owner), doc_type, visibility, _tags(tags))
+    document = _create(request, background, db, principal, working_group, fields, file, note)
+    return _detail(document)
+
+
+def _create(
+    request: Request,
+    background: BackgroundTasks,
+    db: DbSession,
+    principal: Principal,
+    group: WorkingGroup,
+    fields: service.DocumentFields,
+    upload: UploadFile,
+    note: str,
+) -> Document:
+    received = _receive(request, upload)
+    try:
+        document = service.create_document(
+            db,
+            principal,
+            _storage(request),
+            group,
+            fields,
+            received,
+            note=note,
+            inline_extraction_bytes=request.app.state.settings.inline_extraction_kb * 1024,
+        )
+    finally:
+        _storage(request).discard(received.staged)
+    _schedule_extraction(request, background, document.versions[-1])
+    return document
+
+
+def _add_version(
+    request: Request,
+    background: BackgroundTasks,
+    db: DbSession,
+    principal: Principal,
+    document: Document,
+    upload: UploadFile,
+    note: str,
+) -> DocumentVersion:
+    received = _receive(request, upload)
+    try:
+        version = service.add_version(
+            db,
+            principal,
+            _storage(request),
+            document,
+            received,
+            note=note,
+            inline_extraction_bytes=request.app.state.settings.inline_extraction_kb * 1024,
+        )
+    finally:
+        _storage(request).discard(received.staged)
+    _schedule_extraction(request, background, version)
+    return version
+
+
+@api.get("/{document_id}", summary="One document with its versions")
+def get_document(document: ReadableDocument, _: AnyPrincipal) -> DocumentDetail:
+    return _detail(document)
+
+
+@api.patch("/{document_id}", summary="Change a document's metadata (audited)")
+def patch_document(
+    body: DocumentPatch, document: ReadableDocument, db: DbSession, principal: ActivePrincipal
+) -> DocumentDetail:
+    fields = service.DocumentFields(
+        title=body.title if body.title is not None else document.title,
+        description=body.description if body.description is not None else document.description,
+        owner_country=_owner(body.owner_country) if body.owner_country is not None else document.owner_country,
+        doc_type=body.doc_type or document.doc_type,
+        visibility=body.visibility or document.visibility,
+        tags=tuple(body.tags) if body.tags is not None else tuple(document.tag_names),
+    )
+    return _detail(service.update_metadata(db, principal, document, fields))
+
+
+@api.put("/{document_id}/marking", summary="Set or clear the export-control marking (audited)")
+def put_marking(
+    body: MarkingIn, document: ReadableDocument, db: DbSession, principal: ActivePrincipal
+) -> DocumentDetail:
+    marking = service.Marking(body.controlled, body.category, body.control_code, tuple(body.release))
+    return _detail(service.set_marking(db, principal, document, marking))
+
+
+@api.post("/{document_id}/withdraw", summary="Withdraw: hidden from lists, kept with its history")
+def withdraw_document(document: ReadableDocument, db: DbSession, principal: ActivePrincipal) -> DocumentDetail:
+    return _detail(service.withdraw(db, principal, document))
+
+
+@api.get("/{document_id}/versions", summary="Every version of a document, oldest first")
+def list_versions(document: ReadableDocument, _: AnyPrincipal) -> list[VersionOut]:
+    return [_version_out(v) for v in document.versions]
+
+
+@api.post("/{document_id}/versions", status_code=status.HTTP_201_CREATED, summary="Upload a new version")
+def create_version(
+    request: Request,
+    background: BackgroundTasks,
+    document: ReadableDocument,
+    db: DbSession,
+    principal: ActivePrincipal,
+    file: Annotated[UploadFile, File()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> VersionOut:
+    return _version_out(_add_version(request, background, db, principal, document, file, note))
+
+
+@api.get(
+    "/{document_id}/versions/{number}/file",
+    summary="Download a version (marked PDFs are stamped with the downloader's name)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 304: {"description": "Not modified"}},
+)
+def download_api(
+    request: Request, number: int, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
+) -> Response:
+    return _download(request, db, principal, document, number)
+
+
+@api.get("/{document_id}/compare", summary="Redline between two versions' text")
+def compare_api(
+    document: ReadableDocument,
+    old: Annotated[int, Query(alias="from", ge=1)],
+    new: Annotated[int, Query(alias="to", ge=1)],
+    _: AnyPrincipal,
+) -> RedlineOut:
+    result = service.compare(document, old, new)
+    return RedlineOut(
+        from_version=old,
+        to_version=new,
+        added_words=result.added_words,
+        removed_words=result.removed_words,
+        changed_paragraphs=result.changed_paragraphs,
+        blocks=[
+            BlockOut(
+                kind=b.kind, old=b.old, new=b.new, segments=[SegmentOut(kind=s.kind, text=s.text) for s in b.segments]
+            )
+            for b in result.blocks
+        ],
+    )
+
+
+def _download(request: Request, db: DbSession, principal: Principal, document: Document, number: int) -> Response:
+    version = service.version_of(document, number)
+    service.authorize_download(db, principal, document, version)
+    storage = _storage(request)
+    disposition = formats.content_disposition(version.filename)
+    if document.controlled:
+        # Marked files are never cached, and PDFs carry the downloader's stamp; the stored original is untouched.
+        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        if version.kind == formats.FileKind.pdf.value:
+            stamped = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))  # noqa: SIM115
+            with storage.open(version.sha256) as original:
+                watermark_pdf(original, service.watermark_lines(principal, document), stamped)
+            stamped.seek(0)
+            return StreamingResponse(_chunks(stamped), media_type=version.content_type, headers=headers)
+        return StreamingResponse(
+            _chunks(storage.open(version.sha256)), media_type=version.content_type, headers=headers
+        )
+    etag = f'"{version.sha256}"'
+    headers = {"Content-Disposition": disposition, "ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Length"] = str(version.size)
+    return StreamingResponse(_chunks(storage.open(version.sha256)), media_type=version.content_type, headers=headers)
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+# Pages -----------------------------------------------------------------------------------------------------
+
+
+def _form_context(principal: Principal, group: WorkingGroup) -> dict[str, object]:
+    owners = [c for c in QUAD_COUNTRY_CODES if permissions.can_add_for(principal, group.id, c)]
+    if principal.is_staff:
+        owners.append(service.SECRETARIAT)
+    return {
+        "group": group,
+        "owners": owners,
+        "types": list(DocumentType),
+        "visibilities": list(Visibility),
+        "categories": list(ControlCategory),
+        "countries": QUAD_COUNTRY_CODES,
+    }
+
+
+@pages.get("/groups/{slug}/documents", response_class=HTMLResponse)
+def group_documents_page(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    page: Page,
+    principal: AnyPrincipal,
+    owner: str | None = None,
+    type: str | None = None,
+    tag: str | None = None,
+    marking: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    group = groups.get_group(db, principal, slug)
+    controlled = {"controlled": True, "unmarked": False}.get(marking or "")
+    filters = _filters(db, principal, slug, owner, type, tag, controlled, q)
+    found, total = service.list_documents(db, principal, filters, offset=page.offset, limit=page.size)
+    owners = [c for c in QUAD_COUNTRY_CODES if permissions.can_add_for(principal, group.id, c)]
+    return render(
+        request,
+        "documents/list.html",
+        {
+            "group": group,
+            "documents": found,
+            "total": total,
+            "page": page,
+            "filters": {
+                "owner": owner or "",
+                "type": type or "",
+                "tag": tag or "",
+                "marking": marking or "",
+                "q": q or "",
+            },
+            "types": list(DocumentType),
+            "countries": QUAD_COUNTRY_CODES,
+            "can_upload": bool(owners) or principal.is_staff,
+        },
+    )
+
+
+@pages.get("/groups/{slug}/documents/new", response_class=HTMLResponse)
+def new_document_page(request: Request, slug: str, db: DbSession, principal: QuadReader) -> HTMLResponse:
+    group = groups.get_group(db, principal, slug)
+    return render(request, "documents/new.html", {**_form_context(principal, group), "error": None, "values": {}})
+
+
+@pages.post("/groups/{slug}/documents/new", response_class=HTMLResponse)
+def new_document(
+    request: Request,
+    background: BackgroundTasks,
+    slug: str,
+    db: DbSession,
+    principal: QuadReader,
+    file: Annotated[UploadFile, File()],
+    title: Annotated[str, Form()] = "",
+    doc_type: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = "",
+    owner: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    group = groups.get_group(db, principal, slug)
+    values = {
+        "title": title,
+        "doc_type": doc_type,
+        "visibility": visibility,
+        "owner": owner,
+        "description": description,
+        "tags": tags,
+        "note": note,
+    }
+    try:
+        fields = service.DocumentFields(
+            title,
+            description,
+            _owner(owner or None),
+            _doc_type(doc_type),
+            _visibility(visibility),
+            _tags(tags),
+        )
+        document = _create(request, background, db, principal, group, fields, file, note)
+    except DomainError as exc:
+        context = {**_form_context(principal, group), "error": exc.detail, "values": values}
+        return render(request, "documents/new.html", context, status_code=exc.status)
+    return RedirectResponse(f"/documents/{document.id}", status_code=303)
+
+
+def _doc_type(value: str) -> DocumentType:
+    try:
+        return DocumentType(value)
+    except ValueError:
+        raise InvalidInput("choose a document type") from None
+
+
+def _visibility(value: str) -> Visibility:
+    try:
+        return Visibility(value)
+    except ValueError:
+        raise InvalidInput("choose who may see the document") from None
+
+
+@pages.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(request: Request, document: ReadableDocument, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
+    group = groups.get_group(db, principal, _group_slug(db, document))
+    return render(request, "documents/detail.html", _document_context(principal, document, group))
+
+
+def _group_slug(db: DbSession, document: Document) -> str:
+    group = groups.get_by_id(db, document.group_id)
+    if group is None:
+        raise NotFound("no such working group")
+    return group.slug
+
+
+def _document_context(
+    principal: Principal, document: Document, group: WorkingGroup, **extra: object
+) -> dict[str, object]:
+    return {
+        "document": document,
+        "group": group,
+        "can_edit": permissions.can_edit(principal, document) and document.withdrawn_at is None,
+        "may_download": permissions.may_download(principal, document),
+        "text_pending": any(v.text and v.text.status is ExtractionStatus.pending for v in document.versions),
+        "error": None,
+        **extra,
+    }
+
+
+@pages.post("/documents/{document_id}/versions", response_class=HTMLResponse)
+def new_version(
+    request: Request,
+    background: BackgroundTasks,
+    document: ReadableDocument,
+    db: DbSession,
+    principal: QuadReader,
+    file: Annotated[UploadFile, File()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        _add_version(request, background, db, principal, document, file, note)
+    except DomainError as exc:
+        group = groups.get_group(db, principal, _group_slug(db, document))
+        context = _document_context(principal, document, group, error=exc.detail)
+        return render(request, "documents/detail.html", context, status_code=exc.status)
+    return RedirectResponse(f"/documents/{document.id}", status_code=303)
+
+
+@pages.get("/documents/{document_id}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, document: ReadableDocument, db: DbSession, principal: QuadReader) -> HTMLResponse:
+    group = groups.get_group(db, principal, _group_slug(db, document))
+    if not permissions.can_edit(principal, document):
+        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may edit this document.")
+    context = {**_form_context(principal, group), "document": document, "error": None}
+    return render(request, "documents/edit.html", context)
+
+
+@pages.post("/documents/{document_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request,
+    document: ReadableDocument,
+    db: DbSession,
+    principal: QuadReader,
+    title: Annotated[str, Form()] = "",
+    doc_type: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = "",
+    owner: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+    controlled: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    control_code: Annotated[str, Form()] = "",
+    release: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        fields = service.DocumentFields(
+            title,
+            description,
+            _owner(owner or None),
+            _doc_type(doc_type),
+            _visibility(visibility),
+            _tags(tags),
+        )
+        service.update_metadata(db, principal, document, fields)
+        marking = service.Marking(
+            controlled=controlled == "yes",
+            category=ControlCategory(category) if category in {c.value for c in ControlCategory} else None,
+            control_code=control_code,
+            release=tuple(release or ()),
+        )
+        if _marking_changed(document, marking):
+            service.set_marking(db, principal, document, marking)
+    except DomainError as exc:
+        db.rollback()
+        group = groups.get_group(db, principal, _group_slug(db, document))
+        context = {**_form_context(principal, group), "document": document, "error": exc.detail}
+        return render(request, "documents/edit.html", context, status_code=exc.status)
+    return RedirectResponse(f"/documents/{document.id}", status_code=303)
+
+
+def _marking_changed(document: Document, marking: service.Marking) -> bool:
+    current = (document.controlled, document.control_category, document.control_code or "", document.release_countries)
+    wanted = (marking.controlled, marking.category, (marking.control_code or "").strip(), sorted(set(marking.release)))
+    if not marking.controlled:
+        return document.controlled
+    return current != wanted
+
+
+@pages.post("/documents/{document_id}/withdraw")
+def withdraw(document: ReadableDocument, db: DbSession, principal: QuadReader) -> RedirectResponse:
+    service.withdraw(db, principal, document)
+    return RedirectResponse(f"/documents/{document.id}", status_code=303)
+
+
+@pages.get("/documents/{document_id}/versions/{number}/file")
+def download_page(
+    request: Request, number: int, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
+) -> Response:
+    return _download(request, db, principal, document, number)
+
+
+@pages.get("/documents/{document_id}/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    document: ReadableDocument,
+    db: DbSession,
+    principal: AnyPrincipal,
+    old: Annotated[int, Query(alias="from", ge=1)],
+    new: Annotated[int, Query(alias="to", ge=1)],
+    view: str = "inline",
+) -> HTMLResponse:
+    from app.documents.redline import collapse
+
+    group = groups.get_group(db, principal, _group_slug(db, document))
+    result = service.compare(document, old, new)
+    return render(
+        request,
+        "documents/compare.html",
+        {
+            "document": document,
+            "group": group,
+            "old": old,
+            "new": new,
+            "view": "side" if view == "side" else "inline",
+            "redline": result,
+            "blocks": collapse(result),
+        },
+    )

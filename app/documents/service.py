@@ -1,0 +1,494 @@
+"""Documents: uploads and versions, metadata, export-control markings, downloads, redlines, text extraction."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.auth.visibility import Visibility
+from app.countries.service import QUAD_COUNTRY_CODES
+from app.db import utcnow
+from app.documents import formats, permissions, redline
+from app.documents.models import (
+    ControlCategory,
+    Document,
+    DocumentRelease,
+    DocumentTag,
+    DocumentType,
+    DocumentVersion,
+    ExtractionStatus,
+    VersionText,
+)
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
+from app.groups.models import WorkingGroup
+from app.routing import on_rollback
+from app.storage.base import StagedFile, Storage
+
+log = logging.getLogger("app.documents")
+
+TAG_PATTERN = re.compile(r"^[\w][\w .\-/+]{0,39}$")
+MAX_TAGS = 12
+SECRETARIAT = "secretariat"  # the owner filter's value for documents the secretariat owns
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    group_id: int | None = None
+    owner: str | None = None  # a country code or "secretariat"
+    doc_type: DocumentType | None = None
+    tag: str | None = None
+    controlled: bool | None = None
+    query: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    title: str
+    description: str
+    owner_country: str | None
+    doc_type: DocumentType
+    visibility: Visibility
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Marking:
+    controlled: bool
+    category: ControlCategory | None = None
+    control_code: str | None = None
+    release: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Upload:
+    source: BinaryIO
+    filename: str
+    note: str = ""
+
+
+def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
+    tags = sorted({t.strip().lower() for t in raw if t.strip()})
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags")
+    for tag in tags:
+        if not TAG_PATTERN.fullmatch(tag):
+            raise InvalidInput(f"tag {tag!r}: letters, digits, spaces and . - / + only, up to 40 characters")
+    return tuple(tags)
+
+
+def _validated(fields: DocumentFields) -> DocumentFields:
+    title = fields.title.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("a title of 1 to 200 characters is required")
+    if len(fields.description) > 20_000:
+        raise InvalidInput("the description is too long (20,000 characters at most)")
+    if fields.owner_country is not None and fields.owner_country not in QUAD_COUNTRY_CODES:
+        raise InvalidInput(f"owner must be one of {', '.join(QUAD_COUNTRY_CODES)} or the secretariat")
+    if fields.visibility is Visibility.country and fields.owner_country is None:
+        raise InvalidInput("a secretariat document cannot be limited to one country; choose another visibility")
+    return DocumentFields(
+        title=title,
+        description=fields.description.strip(),
+        owner_country=fields.owner_country,
+        doc_type=fields.doc_type,
+        visibility=fields.visibility,
+        tags=clean_tags(fields.tags),
+    )
+
+
+# Listing -----------------------------------------------------------------------------------------------------
+
+
+def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Document]:
+    query = select(Document).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
+    if filters.group_id is not None:
+        query = query.where(Document.group_id == filters.group_id)
+    if filters.owner == SECRETARIAT:
+        query = query.where(Document.owner_country.is_(None))
+    elif filters.owner:
+        query = query.where(Document.owner_country == filters.owner)
+    if filters.doc_type is not None:
+        query = query.where(Document.doc_type == filters.doc_type)
+    if filters.controlled is not None:
+        query = query.where(Document.controlled.is_(filters.controlled))
+    if filters.tag:
+        query = query.where(
+            Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag == filters.tag.strip().lower()))
+        )
+    if filters.query:
+        pattern = "%" + filters.query.strip().replace("%", r"\%").replace("_", r"\_") + "%"
+        in_text = (
+            select(DocumentVersion.document_id)
+            .join(VersionText, VersionText.version_id == DocumentVersion.id)
+            .where(VersionText.content.ilike(pattern, escape="\\"))
+        )
+        query = query.where(
+            or_(
+                Document.title.ilike(pattern, escape="\\"),
+                Document.description.ilike(pattern, escape="\\"),
+                Document.id.in_(in_text),
+            )
+        )
+    return query
+
+
+def list_documents(
+    session: Session, principal: Principal, filters: DocumentFilters, *, offset: int = 0, limit: int = 20
+) -> tuple[Sequence[Document], int]:
+    query = _filtered(principal, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = (
+        query.options(selectinload(Document.tags), selectinload(Document.releases))
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.scalars(page).all(), total
+
+
+def get_document(session: Session, principal: Principal, document_id: int) -> Document:
+    query = (
+        select(Document)
+        .where(Document.id == document_id)
+        .options(
+            selectinload(Document.tags),
+            selectinload(Document.releases),
+            selectinload(Document.versions).selectinload(DocumentVersion.uploader),
+            selectinload(Document.versions).selectinload(DocumentVersion.text),
+        )
+    )
+    document = session.scalar(query)
+    if document is None or not permissions.can_read(principal, document):
+        raise NotFound("no such document")
+    return document
+
+
+def version_of(document: Document, number: int) -> DocumentVersion:
+    for version in document.versions:
+        if version.number == number:
+            return version
+    raise NotFound(f"this document has no version {number}")
+
+
+# Uploads -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    staged: StagedFile
+    kind: formats.FileKind
+    filename: str
+
+
+def receive(storage: Storage, upload: Upload, max_bytes: int) -> ReceivedFile:
+    """Streams the upload to a temporary file (size-limited) and decides its type from the content."""
+    staged = storage.stage(upload.source, max_bytes=max_bytes)
+    try:
+        kind = formats.sniff(staged.path, upload.filename)
+    except formats.UnsupportedFileType as exc:
+        storage.discard(staged)
+        raise UnsupportedMediaType(str(exc)) from exc
+    return ReceivedFile(staged=staged, kind=kind, filename=formats.safe_filename(upload.filename))
+
+
+def _append_version(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    document: Document,
+    received: ReceivedFile,
+    note: str,
+    inline_extraction_bytes: int,
+) -> DocumentVersion:
+    if len(note) > 2000:
+        raise InvalidInput("the version note is too long (2,000 characters at most)")
+    if storage.save(received.staged):
+        key, maker = received.staged.sha256, sessionmaker(bind=session.get_bind())
+        on_rollback(session, lambda: _delete_unless_referenced(maker, storage, key))
+    document.version_count += 1
+    document.updated_at = utcnow()
+    version = DocumentVersion(
+        document_id=document.id,
+        number=document.version_count,
+        filename=received.filename,
+        kind=received.kind.value,
+        content_type=received.kind.content_type,
+        size=received.staged.size,
+        sha256=received.staged.sha256,
+        note=note.strip(),
+        uploaded_by=principal.user_id,
+    )
+    session.add(version)
+    session.flush()
+    if received.staged.size <= inline_extraction_bytes:
+        session.add(_extracted(version.id, received.staged.path, received.kind))
+    else:
+        session.add(VersionText(version_id=version.id, status=ExtractionStatus.pending))
+    audit.record(
+        session,
+        principal.user_id,
+        "document.version_add",
+        "document",
+        document.id,
+        group_id=document.group_id,
+        version=version.number,
+        sha256=version.sha256,
+        size=version.size,
+    )
+    return version
+
+
+def create_document(
+    session: Session,
+    principal: Principal,
+    storage: Storage,
+    group: WorkingGroup,
+    fields: DocumentFields,
+    received: ReceivedFile,
+    *,
+    note: str = "",
+    inline_extraction_bytes: int = 512 * 1024,
+) -> Document:
+    fields = _validated(fields)
+    if not permissions.can_add_for(principal, group.id, fields.owner_country):
+        raise Forbidden("Delegates add documents for their own country, in working groups they belong to.")
+    document = Document(
+        group_id=group.id,
+        title=fields.title,
+        description=fields.description,
+        owner_country=fields.owner_country,
+        doc_type=fields.doc_type,
+        visibility=fields.visibility,
+        created_by=principal.user_id,
+        tags=[DocumentTag(tag=t) for t in fields.tags],
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        "document.create",
+        "document",
+        document.id,
+        group_id=group.id,
+        title=document.title,
+        owner=document.owner_country or SECRETARIAT,
+    )
+    _append_version(session, storage, principal, document, received, note, inline_extraction_bytes)
+    return document
+
+
+def add_version(
+    session: Session,
+    principal: Principal,
+    storage: Storage,
+    document: Document,
+    received: ReceivedFile,
+    *,
+    note: str = "",
+    inline_extraction_bytes: int = 512 * 1024,
+) -> DocumentVersion:
+    if not permissions.can_edit(principal, document):
+        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may add versions.")
+    if document.withdrawn_at is not None:
+        raise Conflict("this document was withdrawn; it takes no new versions")
+    # Concurrent uploads to one document queue on this row lock (PostgreSQL; SQLite serialises writers),
+    # so version numbers stay in order and none is lost.
+    session.refresh(document, with_for_update=True)
+    return _append_version(session, storage, principal, document, received, note, inline_extraction_bytes)
+
+
+# Metadata, marking, withdrawal ---------------------------------------------------------------------------------
+
+
+def update_metadata(session: Session, principal: Principal, document: Document, fields: DocumentFields) -> Document:
+    if not permissions.can_edit(principal, document):
+        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may edit this document.")
+    fields = _validated(fields)
+    if fields.owner_country != document.owner_country and not principal.is_staff:
+        raise Forbidden("Only the secretariat may give a document to another owner.")
+    before = _metadata_snapshot(document)
+    document.title = fields.title
+    document.description = fields.description
+    document.owner_country = fields.owner_country
+    document.doc_type = fields.doc_type
+    document.visibility = fields.visibility
+    document.tags = [DocumentTag(tag=t) for t in fields.tags]
+    document.updated_at = utcnow()
+    after = _metadata_snapshot(document)
+    changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    if changed:
+        audit.record(
+            session,
+            principal.user_id,
+            "document.update",
+            "document",
+            document.id,
+            group_id=document.group_id,
+            changes=changed,
+        )
+    return document
+
+
+def _metadata_snapshot(document: Document) -> dict[str, object]:
+    return {
+        "title": document.title,
+        "description": document.description,
+        "owner": document.owner_country or SECRETARIAT,
+        "type": document.doc_type.value,
+        "visibility": document.visibility.value,
+        "tags": sorted(t.tag for t in document.tags),
+    }
+
+
+def set_marking(session: Session, principal: Principal, document: Document, marking: Marking) -> Document:
+    if not permissions.can_edit(principal, document):
+        raise Forbidden("Only the owner's delegates or the secretariat may change the export-control marking.")
+    release = tuple(sorted(set(marking.release)))
+    if marking.controlled:
+        if marking.category is None:
+            raise InvalidInput("a controlled document needs a category from the joint framework")
+        if not release:
+            raise InvalidInput("a controlled document needs at least one country on its release list")
+        if any(code not in QUAD_COUNTRY_CODES for code in release):
+            raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
+        code = (marking.control_code or "").strip()
+        if len(code) > 64:
+            raise InvalidInput("the control code is at most 64 characters")
+    else:
+        release, code = (), ""
+    before = _marking_snapshot(document)
+    document.controlled = marking.controlled
+    document.control_category = marking.category if marking.controlled else None
+    document.control_code = code or None
+    document.releases = [DocumentRelease(country_code=c) for c in release]
+    document.updated_at = utcnow()
+    audit.record(
+        session,
+        principal.user_id,
+        "document.marking",
+        "document",
+        document.id,
+        group_id=document.group_id,
+        before=before,
+        after=_marking_snapshot(document),
+    )
+    return document
+
+
+def _marking_snapshot(document: Document) -> dict[str, object]:
+    return {
+        "controlled": document.controlled,
+        "category": document.control_category.value if document.control_category else None,
+        "code": document.control_code,
+        "release": sorted(r.country_code for r in document.releases),
+    }
+
+
+def withdraw(session: Session, principal: Principal, document: Document) -> Document:
+    if not permissions.can_edit(principal, document):
+        raise Forbidden("Only the owner's delegates or the secretariat may withdraw this document.")
+    if document.withdrawn_at is None:
+        document.withdrawn_at = utcnow()
+        audit.record(
+            session, principal.user_id, "document.withdraw", "document", document.id, group_id=document.group_id
+        )
+    return document
+
+
+# Downloads ---------------------------------------------------------------------------------------------------
+
+
+def authorize_download(session: Session, principal: Principal, document: Document, version: DocumentVersion) -> None:
+    """Every download of a marked file is audited, allowed or refused; refusals survive the rollback."""
+    allowed = permissions.may_download(principal, document)
+    if not document.controlled:
+        if not allowed:
+            raise Forbidden("You may not download this file.")
+        return
+    details: dict[str, Any] = {
+        "version": version.number,
+        "country": principal.country,
+        "category": document.control_category.value if document.control_category else None,
+    }
+    if not allowed:
+        raise RefusalRecorded(
+            "This file is export-controlled. Only delegates of the countries on its release list, and "
+            "secretariat staff cleared for controlled documents, may download it.",
+            actor_id=principal.user_id,
+            action="document.download_refused",
+            target_type="document",
+            target_id=document.id,
+            group_id=document.group_id,
+            **details,
+        )
+    audit.record(
+        session,
+        principal.user_id,
+        "document.download_controlled",
+        "document",
+        document.id,
+        group_id=document.group_id,
+        **details,
+    )
+
+
+def watermark_lines(principal: Principal, document: Document) -> list[str]:
+    stamp = utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    who = f"{principal.display_name} ({principal.country or 'Secretariat'})"
+    code = f" {document.control_code}" if document.control_code else ""
+    return [f"Downloaded by {who} at {stamp}", f"EXPORT-CONTROLLED{code} - do not redistribute"]
+
+
+# Redlines and text ------------------------------------------------------------------------------------------
+
+
+def compare(document: Document, old_number: int, new_number: int) -> redline.Redline:
+    old, new = version_of(document, old_number), version_of(document, new_number)
+    for version in (old, new):
+        if version.text is None or version.text.status is not ExtractionStatus.done:
+            raise Conflict(f"the text of version {version.number} is not available yet, so it cannot be compared")
+    assert old.text is not None and new.text is not None
+    return redline.compare(old.text.content, new.text.content)
+
+
+def _delete_unless_referenced(maker: sessionmaker[Session], storage: Storage, key: str) -> None:
+    """After a failed upload: remove the file it stored, unless another upload committed the same content."""
+    with maker() as session:
+        if session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1)) is None:
+            storage.delete(key)
+
+
+def _extracted(version_id: int, path: Path, kind: formats.FileKind) -> VersionText:
+    try:
+        content = formats.extract_text(path, kind)
+    except formats.ExtractionFailed as exc:
+        return VersionText(version_id=version_id, status=ExtractionStatus.failed, error=str(exc)[:300])
+    return VersionText(version_id=version_id, status=ExtractionStatus.done, content=content)
+
+
+def extract_pending(maker: sessionmaker[Session], storage: Storage, version_id: int) -> None:
+    """Runs after the response for large files: copies the stored file out and extracts its text."""
+    with maker() as session, session.begin():
+        version = session.get(DocumentVersion, version_id)
+        row = session.get(VersionText, version_id)
+        if version is None or row is None or row.status is not ExtractionStatus.pending:
+            return
+        with tempfile.TemporaryDirectory(prefix="quad-extract-") as folder:
+            path = Path(folder) / "file"
+            with storage.open(version.sha256) as source, path.open("wb") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+            result = _extracted(version_id, path, formats.FileKind(version.kind))
+        row.status, row.content, row.error, row.updated_at = result.status, result.content or "", result.error, utcnow()
+    log.info("extracted text of version %s: %s", version_id, row.status.value)
