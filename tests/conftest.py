@@ -22,6 +22,7 @@ from app.users import service as users
 from app.users.models import Role, User, UserStatus
 from tests.oidc.harness import ClientSpec, IssuerSpec, OidcProviders, ensure_installed
 from tests.support.databases import reset_test_database
+from tests.support.s3 import moto_server
 from tests.support.server import free_port, serve
 from tests.support.sessions import sign_in
 
@@ -69,6 +70,13 @@ ACCOUNTS = {
         "stranger": {"email": "stranger@quad-secretariat.example", "name": "Stranger"},
     },
 }
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server on loopback, shared by the storage and document tests."""
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

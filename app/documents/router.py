@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO, cast
@@ -337,8 +338,11 @@ def _download(request: Request, db: DbSession, principal: Principal, document: D
         # Marked files are never cached, and PDFs carry the downloader's stamp; the stored original is untouched.
         headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
         if version.kind == formats.FileKind.pdf.value:
-            stamped = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))  # noqa: SIM115
-            with storage.open(version.sha256) as original:
+            stamped = _spooled()
+            # PDF parsing seeks, and an object-store stream does not: copy the original to a local spool first.
+            with storage.open(version.sha256) as stream, _spooled() as original:
+                shutil.copyfileobj(stream, original, CHUNK)
+                original.seek(0)
                 watermark_pdf(original, service.watermark_lines(principal, document), stamped)
             stamped.seek(0)
             return StreamingResponse(_chunks(stamped), media_type=version.content_type, headers=headers)
@@ -351,6 +355,10 @@ def _download(request: Request, db: DbSession, principal: Principal, document: D
         return Response(status_code=304, headers=headers)
     headers["Content-Length"] = str(version.size)
     return StreamingResponse(_chunks(storage.open(version.sha256)), media_type=version.content_type, headers=headers)
+
+
+def _spooled() -> BinaryIO:
+    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

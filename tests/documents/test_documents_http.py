@@ -395,3 +395,57 @@ def test_two_versions_uploaded_at_once_are_both_kept_in_order(tmp_path) -> None:
         assert texts == 5
         engine.dispose()
         app.state.engine.dispose()
+
+
+def test_documents_on_s3_storage(tmp_path, moto_endpoint: str, monkeypatch) -> None:
+    """The same upload, version, download and watermark path with QUAD_STORAGE=s3, over HTTP to moto."""
+    from alembic import command
+
+    from app.auth import service as auth_service
+    from app.db import build_engine, build_sessionmaker
+    from app.groups import service as groups
+    from app.main import create_app
+    from app.migrations_state import alembic_config
+    from app.users import service as users
+    from tests.conftest import make_settings
+    from tests.support.databases import scratch_database
+    from tests.support.s3 import make_s3_client
+    from tests.support.server import serve
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    s3 = make_s3_client(moto_endpoint)
+    s3.create_bucket(Bucket="quad-docs")
+    with scratch_database() as url:
+        config = alembic_config(url)
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "head")
+        engine = build_engine(url)
+        with build_sessionmaker(engine)() as session, session.begin():
+            user = users.create_user(session, None, email="s3@gov.example", display_name="Sam S3", role=Role.delegate, country="US")
+            group = groups.create_group(session, None, slug="g", name="G", technology_area="x")
+            groups.add_member(session, None, group, user)
+            _, token = auth_service.create_token(session, None, user, name="t")
+        engine.dispose()
+        settings = make_settings(
+            url, tmp_path, "http://127.0.0.1:1", QUAD_STORAGE="s3", QUAD_S3_BUCKET="quad-docs",
+            QUAD_S3_ENDPOINT_URL=moto_endpoint, QUAD_S3_PREFIX="files",
+        )
+        app = create_app(settings)
+        with serve(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
+            original = pdf_bytes("Chip export list")
+            created = upload(api, "g", original, "list.pdf")
+            assert created.status_code == 201, created.text
+            doc = created.json()
+            assert doc["versions"][0]["text_status"] == "done"
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="quad-docs")["Contents"]]
+            assert keys == [f"files/{doc['versions'][0]['sha256']}"]
+            assert api.get(f"{DOCS}/{doc['id']}/versions/1/file").content == original
+            assert api.post(f"{DOCS}/{doc['id']}/versions", files={"file": ("list.pdf", pdf_bytes("v2"))}).status_code == 201
+            marking = {"controlled": True, "category": "semiconductors", "release": ["US"]}
+            assert api.put(f"{DOCS}/{doc['id']}/marking", json=marking).status_code == 200
+            stamped = api.get(f"{DOCS}/{doc['id']}/versions/1/file")
+            assert "Sam S3" in PdfReader(io.BytesIO(stamped.content)).pages[0].extract_text()
+            assert upload(api, "g", b"MZ\x90\x00" + b"\x00" * 64, "evil.pdf").status_code == 415
+            assert len(s3.list_objects_v2(Bucket="quad-docs")["Contents"]) == 2
+        app.state.engine.dispose()
