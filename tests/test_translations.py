@@ -36,9 +36,13 @@ FIX_CATALOG = (
     "(and remove `#, fuzzy` once a translation is checked)."
 )
 
-# Text that contains letters but is not language. Keep it tiny and never put a word here: a word belongs
-# in gettext. Punctuation and symbols such as "·", "—", "/", ":" or "(" need no entry: they hold no letters.
-NOT_LANGUAGE: frozenset[str] = frozenset()
+# Symbols that are written with letters but are not language: they read the same in every language.
+# Keep this tiny and never put a word here (a word belongs in gettext). Punctuation and symbols such as
+# "·", "—", "/", ":" or "(" need no entry: they hold no letters.
+NOT_LANGUAGE: frozenset[str] = frozenset({"B", "KB", "MB", "GB", "SHA-256"})
+_NOT_LANGUAGE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(map(re.escape, sorted(NOT_LANGUAGE, key=len, reverse=True))) + r")(?![\w-])"
+)
 
 # Attributes whose value a user reads or hears.
 VISIBLE_ATTRIBUTES = frozenset(
@@ -131,7 +135,7 @@ class BareTextFinder(HTMLParser):
 
     def _report(self, line: int, what: str, text: str) -> None:
         literal = " ".join(text.replace(JINJA, " … ").split())
-        if _is_language(text.replace(JINJA, "")) and literal not in NOT_LANGUAGE:
+        if _is_language(_NOT_LANGUAGE.sub("", text.replace(JINJA, " "))):
             self.problems.append((line, f"{what} {literal!r}"))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -206,7 +210,9 @@ def test_templates_have_no_text_outside_gettext() -> None:
         ('<input type="hidden" name="action" value="publish"><button name="go" value="approve">{{ x }}</button>', []),
         ("<script>const label = 'not user text';</script><style>p::after { content: 'x'; }</style>", []),
         ("<!-- a comment with words -->&nbsp;&mdash;{# a Jinja comment #}", []),
+        ('<span>{{ size }} MB</span> <abbr title="SHA-256">{{ _("Checksum") }}</abbr>', []),
         ("<p>\n  Bare words\n</p>", [(2, "text 'Bare words'")]),
+        ("<p>{{ n }} MB free</p>", [(1, "text '… MB free'")]),
         ("<p>{{ n }} items</p>", [(1, "text '… items'")]),
         ("<p>日本語</p>", [(1, "text '日本語'")]),
         ('<img src="a.png"\n     alt="A chart">', [(2, "<img alt=\"…\"> 'A chart'")]),
