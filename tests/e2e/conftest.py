@@ -61,6 +61,11 @@ def seed(url: str) -> None:
             technology_area="semiconductors", charter="Maps the **semiconductor** supply chain.",
         )
         groups.add_member(session, None, group, alice, MembershipRole.chair)
+        hanako = users.create_user(
+            session, None, email="hanako@mofa.example.go.jp", display_name="Hanako Yamada", role=Role.delegate,
+            country="JP",
+        )
+        groups.add_member(session, None, group, hanako, MembershipRole.member)
     engine.dispose()
 
 

@@ -61,6 +61,76 @@ def test_industry_registration_is_approved_by_the_secretariat(journey: Journey, 
     expect(page.locator("h1")).to_be_visible()
 
 
+def test_delegate_shares_a_document_versions_it_compares_and_marks_it(journey: Journey, tmp_path) -> None:
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/groups/semiconductors")
+    journey.click("main a:has-text('Documents')")
+    journey.click("text=Upload a document")
+    first = tmp_path / "plan.md"
+    first.write_text("# Fab plan\n\nFoundries in four countries.\n\nShared stress tests.\n")
+    page.fill("#title", "Joint fab plan")
+    page.select_option("#visibility", "quad")
+    page.set_input_files("#file", str(first))
+    journey.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Joint fab plan")
+
+    second = tmp_path / "plan-v2.md"
+    second.write_text("# Fab plan\n\nFoundries in five countries.\n\nShared stress tests.\n")
+    page.set_input_files("#file", str(second))
+    page.fill("#note", "Adds a fifth country")
+    journey.click("text=Upload version")
+    expect(page.locator("main")).to_contain_text("Adds a fifth country")
+    journey.click("text=Changes from version 1")
+    expect(page.locator(".redline del")).to_contain_text("four")
+    expect(page.locator(".redline ins")).to_contain_text("five")
+    journey.click("text=Show side by side")
+    expect(page.locator("table.redline-side")).to_be_visible()
+
+    journey.goto(page.url.split("/compare")[0][len(journey.base_url) :])
+    journey.click("text=Edit details and marking")
+    page.check("#controlled")
+    page.select_option("#category", "semiconductors")
+    page.fill("#control_code", "3E001")
+    page.check("#release-US")
+    journey.click("main button[type=submit]")
+    expect(page.locator(".marking")).to_contain_text("EXPORT-CONTROLLED")
+    with page.expect_download() as download:
+        page.click("text=plan-v2.md")
+    assert download.value.suggested_filename == "plan-v2.md"
+
+
+def test_other_country_sees_the_marking_but_cannot_download(journey: Journey) -> None:
+    page = journey.page
+    journey.sign_in("Japan Government Login", "hanako")
+    journey.goto("/groups/semiconductors/documents")
+    journey.click("text=Joint fab plan")
+    expect(page.locator(".marking")).to_contain_text("EXPORT-CONTROLLED")
+    expect(page.locator("main a:has-text('plan-v2.md')")).to_have_count(0)
+    document_path = page.url[len(journey.base_url):]
+    response = page.goto(journey.base_url + document_path + "/versions/2/file")
+    assert response is not None and response.status == 403
+    journey.check()
+    expect(page.locator("h1")).to_have_text("You do not have access")
+
+
+def test_secretariat_creates_a_group_and_adds_a_member(journey: Journey) -> None:
+    page = journey.page
+    journey.sign_in("Quad Secretariat Login", "sec")
+    journey.goto("/")
+    journey.click("text=New working group")
+    page.fill("#name", "Quantum Working Group")
+    page.fill("#slug", "quantum")
+    page.fill("#technology_area", "quantum")
+    page.fill("#charter", "Research security for **quantum** technologies.")
+    journey.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Quantum Working Group")
+    page.select_option("#new-member", label="Hanako Yamada — Japan")
+    page.select_option("#new-role", "chair")
+    journey.click("text=Add member")
+    expect(page.locator("main table")).to_contain_text("Hanako Yamada")
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
@@ -74,6 +144,7 @@ def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) 
         pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
         if not any(pattern.match(path) for path in visits.paths):
             unvisited.append(template)
-    # Redirect-only routes are passed through during sign-in, never rendered.
-    assert set(unvisited) <= {"/auth/login/{name}", "/auth/callback/{name}"}, f"pages no journey visits: {unvisited}"
+    # Redirect-only routes are passed through during sign-in, never rendered; files are downloads, not pages.
+    not_pages = {"/auth/login/{name}", "/auth/callback/{name}", "/documents/{document_id}/versions/{number}/file"}
+    assert set(unvisited) <= not_pages, f"pages no journey visits: {sorted(set(unvisited) - not_pages)}"
     assert not visits.violations
