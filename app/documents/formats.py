@@ -149,8 +149,11 @@ def _sniff_zip(path: Path) -> FileKind:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+            types = b""
+            if "[Content_Types].xml" in names:
+                with archive.open("[Content_Types].xml") as member:
+                    types = member.read(1 << 20)  # bounded: a crafted archive may inflate to gigabytes
+    except Exception as exc:  # bad headers, encrypted or unknown compression: all just "not usable"
         raise UnsupportedFileType("This looks like a damaged ZIP archive.") from exc
     kinds = [kind for part, kind in OOXML_PARTS.items() if part in names]
     if not types or len(kinds) != 1:
@@ -259,7 +262,7 @@ def _shape_lines(shape: Any) -> list[str]:
     if getattr(shape, "has_text_frame", False):
         return [p.text for p in shape.text_frame.paragraphs]
     if getattr(shape, "has_table", False):
-        return ["\t".join(cell.text for cell in row.cells) for row in shape.table.rows]
+        return ["\t".join(" ".join(cell.text.split()) for cell in row.cells) for row in shape.table.rows]
     return []
 
 
@@ -318,6 +321,8 @@ def safe_filename(name: str) -> str:
 def content_disposition(filename: str, inline: bool = False) -> str:
     """A Content-Disposition value for any name: an ASCII fallback plus the exact UTF-8 name (RFC 6266)."""
     name = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")) or "document"
-    fallback = "".join(ch if " " <= ch < "\x7f" else "_" for ch in name).replace('"', "").replace("\\", "")
+    fallback = (
+        "".join(ch if " " <= ch < "\x7f" else "_" for ch in name).replace('"', "").replace("\\", "") or "document"
+    )
     encoded = quote(name, safe="!#$&+-.^_`|~")
     return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

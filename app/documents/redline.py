@@ -47,7 +47,8 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\
 # A token carries the whitespace after it: half as many tokens, and no ubiquitous " " token to slow difflib.
 TOKEN = re.compile(rf"(?:[{CJK}]|[^\W{CJK}]+|[^\w\s]+|^)\s*")
 WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
-# difflib's "popular element" heuristic makes long sequences fast but diffs coarser; below this it is off.
+# difflib's "popular element" heuristic (autojunk) keeps long sequences fast but makes diffs coarser: it is on
+# for paragraphs (thousands, mostly unique) and for very long paragraphs, off for ordinary ones (exact diffs).
 EXACT_WORD_DIFF = 2000
 # Share of word pairs two paragraphs must have in common to be shown as one changed paragraph.
 RELATED = 0.25
@@ -132,7 +133,7 @@ def _opcodes(a: Sequence[str], b: Sequence[str], *, autojunk: bool) -> list[tupl
 
 
 def _changed(old: str, new: str) -> list[Block]:
-    """One changed block with word segments; two blocks (removed, added) when the paragraphs share no word."""
+    """One changed block with word segments, or removed + added blocks when the two are not one edited paragraph."""
     if not _related(old, new):
         return [_removed(old), _added(new)]
     a, b = _tokens(old), _tokens(new)

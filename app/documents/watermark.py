@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import BinaryIO, cast
 
+from anyascii import anyascii
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -29,9 +30,9 @@ from reportlab.pdfgen import canvas
 
 __all__ = ["WatermarkFailed", "watermark_pdf"]
 
-# A standard font where the text allows it (every viewer has it, text extraction is exact); Japanese and
-# other non-Latin text needs the CID font, which reportlab ships metrics for but viewers render from their
-# own Japanese font (it is not embedded).
+# A standard font where the text allows it (every viewer has it, text extraction is exact); Japanese needs
+# the CID font, which reportlab ships metrics for and viewers render with their own Japanese font (it is
+# not embedded, so no font file is needed here).
 LATIN_FONT = "Helvetica"
 CJK_FONT = "HeiseiKakuGo-W5"
 FOOTER_SIZE = 7.0
@@ -51,6 +52,7 @@ def watermark_pdf(source: BinaryIO, lines: Sequence[str], out: BinaryIO) -> None
     text = [clean for line in lines if (clean := _clean(line))]
     if not text:
         raise ValueError("a watermark needs at least one line of text")
+    stamp, footer_size, mark_size = _draw_stamp(text)  # outside the try: our bug is not a damaged PDF
     try:
         reader = PdfReader(source)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -58,11 +60,10 @@ def watermark_pdf(source: BinaryIO, lines: Sequence[str], out: BinaryIO) -> None
         writer = PdfWriter(clone_from=reader)
         if not writer.pages:
             raise WatermarkFailed("The PDF has no pages.")
-        footer, footer_size, mark, mark_size = _stamp_forms(writer, text)
+        footer, mark = (_form_from_page(writer, page) for page in stamp.pages)
         opener = writer._add_object(_stream(b"q\n"))  # one shared stream saves the original graphics state
         for page in writer.pages:
-            box = page.cropbox
-            width, height, to_user = _display_space(box, int(page.rotation or 0))
+            width, height, to_user = _display_space(page.cropbox, int(page.rotation or 0))
             names = _add_xobjects(page, {STAMP_NAME: footer, MARK_NAME: mark})
             ops = (
                 f"\nQ\nq {_cm(_compose(_footer_place(footer_size, width), to_user))} cm {names[STAMP_NAME]} Do Q\n"
@@ -70,11 +71,13 @@ def watermark_pdf(source: BinaryIO, lines: Sequence[str], out: BinaryIO) -> None
             )
             closer = writer._add_object(_stream(ops.encode("ascii")))
             page[NameObject("/Contents")] = ArrayObject([opener, *_content_refs(writer, page), closer])
-        writer.write(out)
+        stamped = io.BytesIO()
+        writer.write(stamped)  # broken references surface here too, so still inside the try
     except WatermarkFailed:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files; callers need one
         raise WatermarkFailed("The PDF could not be read; it may be damaged.") from exc
+    out.write(stamped.getbuffer())  # a failing `out` (disk full) is the caller's error, not a damaged PDF
 
 
 def _clean(line: str) -> str:
@@ -82,19 +85,30 @@ def _clean(line: str) -> str:
 
 
 def _runs(line: str) -> list[tuple[str, str]]:
-    """Split a line into (font, text) runs: Latin runs in Helvetica, the rest (e.g. Japanese) in the CID font."""
+    """Split a line into (font, text) runs: Latin in Helvetica, Japanese in the CID font, the rest transliterated.
+
+    Helvetica shows what Windows-1252 encodes; the Japanese font what Windows-31J (cp932) encodes, which
+    includes kanji, kana, Greek and Cyrillic. Other scripts (Devanagari, Hangul) would show as empty boxes,
+    so they are written in ASCII ("राम" -> "ram"): a name must stay readable on the stamp.
+    """
     runs: list[tuple[str, str]] = []
     for ch in line:
-        try:
-            ch.encode("cp1252")  # what Helvetica's WinAnsi encoding can show
-            font = LATIN_FONT
-        except UnicodeEncodeError:
-            font = CJK_FONT
+        font, text = LATIN_FONT, ch
+        if not _encodes(ch, "cp1252"):
+            font, text = (CJK_FONT, ch) if _encodes(ch, "cp932") else (LATIN_FONT, anyascii(ch))
         if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
+            runs[-1] = (font, runs[-1][1] + text)
+        elif text:
+            runs.append((font, text))
     return runs
+
+
+def _encodes(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _width(line: str, size: float) -> float:
@@ -110,10 +124,8 @@ def _draw(pdf: canvas.Canvas, x: float, y: float, line: str, size: float) -> Non
     pdf.drawText(text)
 
 
-def _stamp_forms(
-    writer: PdfWriter, lines: list[str]
-) -> tuple[IndirectObject, tuple[float, float], IndirectObject, tuple[float, float]]:
-    """Draw the footer (page 1) and the diagonal mark (page 2) once, and add both as Form XObjects."""
+def _draw_stamp(lines: list[str]) -> tuple[PdfReader, tuple[float, float], tuple[float, float]]:
+    """Draw the footer (page 1) and the diagonal mark (page 2), each on a page the size of its text."""
     if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
     leading = FOOTER_SIZE * 1.25
@@ -136,12 +148,11 @@ def _stamp_forms(
     pdf.showPage()
     pdf.save()
 
-    stamp = PdfReader(io.BytesIO(buffer.getvalue()))
-    refs = [_form_from_page(writer, stamp.pages[i]) for i in range(2)]
-    return refs[0], (footer_w, footer_h), refs[1], (mark_w, mark_h)
+    return PdfReader(io.BytesIO(buffer.getvalue())), (footer_w, footer_h), (mark_w, mark_h)
 
 
 def _form_from_page(writer: PdfWriter, page: PageObject) -> IndirectObject:
+    """The stamp page as a Form XObject of the output document, drawn by each page with one `Do`."""
     contents = page.get_contents()
     assert contents is not None  # reportlab always writes a content stream
     form = _stream(contents.get_data()).flate_encode()

@@ -25,6 +25,7 @@ pages = page_router()
 class AccountChange(BaseModel):
     role: Literal["delegate", "observer"] | None = None
     status: Literal["active", "disabled"] | None = None
+    export_cleared: bool | None = None
 
 
 @api.get("/pending", summary="Industry registrations waiting for the secretariat")
@@ -51,6 +52,7 @@ def change(user_id: int, body: AccountChange, db: DbSession, principal: AdminPri
         user_id,
         role=Role(body.role) if body.role else None,
         status=UserStatus(body.status) if body.status else None,
+        export_cleared=body.export_cleared,
     )
     return AccountOut.model_validate(user)
 

@@ -12,6 +12,7 @@ class UserSummary(Out):
     id: int
     display_name: str
     role: Role
+    export_cleared: bool = False
     country_code: str | None
     organisation: str | None
 
@@ -26,6 +27,7 @@ class MeOut(BaseModel):
     email: str
     display_name: str
     role: Role
+    export_cleared: bool = False
     status: UserStatus
     country_code: str | None
     organisation: str | None
@@ -58,6 +60,7 @@ class AccountOut(Out):
     email: str
     display_name: str
     role: Role
+    export_cleared: bool = False
     status: UserStatus
     country_code: str | None
     organisation: str | None

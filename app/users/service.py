@@ -134,13 +134,19 @@ def decide_registration(session: Session, actor_id: int | None, user_id: int, *,
 
 
 def change_account(
-    session: Session, actor_id: int | None, user_id: int, *, role: Role | None = None, status: UserStatus | None = None
+    session: Session,
+    actor_id: int | None,
+    user_id: int,
+    *,
+    role: Role | None = None,
+    status: UserStatus | None = None,
+    export_cleared: bool | None = None,
 ) -> User:
-    """Admin changes: a delegate made observer (or back), an account disabled or re-enabled."""
+    """Admin changes: delegate to observer (or back), disable or re-enable, export clearance for staff."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("no such user")
-    changes: dict[str, str] = {}
+    changes: dict[str, object] = {}
     if role is not None and role is not user.role:
         allowed = {Role.delegate, Role.observer}
         if {role, user.role} - allowed:
@@ -152,6 +158,11 @@ def change_account(
         changes["status"] = status.value
         if status is UserStatus.disabled:
             user.session_version += 1
+    if export_cleared is not None and export_cleared is not user.export_cleared:
+        if export_cleared and user.role not in (Role.secretariat, Role.admin):
+            raise InvalidInput("export clearance is for secretariat staff; delegates follow the release list")
+        user.export_cleared = export_cleared
+        changes["export_cleared"] = export_cleared
     if changes:
         audit.record(session, actor_id, "user.change", "user", user.id, changes=changes)
     return user

@@ -296,7 +296,7 @@ def test_upload_and_new_version_through_pages(browser_as, semis, db: Session) ->
                         files={"file": ("map.txt", b"Fabs and more.\n")})
     assert version.status_code == 303
     page = http.get(doc_path)
-    assert "more fabs" in page.text and "Changes from 1" in page.text
+    assert "more fabs" in page.text and "Changes from version 1" in page.text
     refused = browser_as(jp).post(
         f"/groups/{group.slug}/documents/new",
         data={"csrf_token": CSRF_TOKEN, "title": "T", "doc_type": "other", "visibility": "group", "owner": "US"},
