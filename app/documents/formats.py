@@ -141,6 +141,9 @@ def sniff(path: Path, filename: str) -> FileKind:
     return FileKind.text
 
 
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+
+
 def _printable(magic: bytes) -> bool:
     return all(32 <= byte < 127 for byte in magic)
 
@@ -149,10 +152,16 @@ def _sniff_zip(path: Path) -> FileKind:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            # The upload limit bounds the compressed size only; refuse archives that would inflate hugely
+            # before anything (text extraction) unpacks them.
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise UnsupportedFileType("This file unpacks to far more data than a document holds.")
             types = b""
             if "[Content_Types].xml" in names:
                 with archive.open("[Content_Types].xml") as member:
                     types = member.read(1 << 20)  # bounded: a crafted archive may inflate to gigabytes
+    except UnsupportedFileType:
+        raise
     except Exception as exc:  # bad headers, encrypted or unknown compression: all just "not usable"
         raise UnsupportedFileType("This looks like a damaged ZIP archive.") from exc
     kinds = [kind for part, kind in OOXML_PARTS.items() if part in names]

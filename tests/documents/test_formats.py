@@ -226,3 +226,19 @@ def test_content_disposition_is_header_safe() -> None:
     fallback = value.split('filename="', 1)[1].split('"', 1)[0]
     assert '"' not in fallback and "\\" not in fallback
     assert value.isascii()
+
+
+def test_zip_bomb_is_refused_before_extraction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DOCX whose parts inflate beyond the limit is refused at sniffing time (limit lowered to keep it fast)."""
+    import zipfile
+
+    from app.documents import formats as fmt
+
+    monkeypatch.setattr(fmt, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("word/padding.bin", b"\0" * (fmt.MAX_UNPACKED_BYTES + 1))
+    with pytest.raises(fmt.UnsupportedFileType, match="unpacks"):
+        fmt.sniff(bomb, "bomb.docx")
