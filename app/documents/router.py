@@ -574,22 +574,13 @@ def edit(
             control_code=control_code,
             release=tuple(release or ()),
         )
-        if _marking_changed(document, marking):
-            service.set_marking(db, principal, document, marking)
+        service.set_marking(db, principal, document, marking)
     except DomainError as exc:
         db.rollback()
         group = groups.get_group(db, principal, _group_slug(db, document))
         context = {**_form_context(principal, group), "document": document, "error": exc.detail}
         return render(request, "documents/edit.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
-
-
-def _marking_changed(document: Document, marking: service.Marking) -> bool:
-    current = (document.controlled, document.control_category, document.control_code or "", document.release_countries)
-    wanted = (marking.controlled, marking.category, (marking.control_code or "").strip(), sorted(set(marking.release)))
-    if not marking.controlled:
-        return document.controlled
-    return current != wanted
 
 
 @pages.post("/documents/{document_id}/withdraw")

@@ -369,6 +369,14 @@ def set_marking(session: Session, principal: Principal, document: Document, mark
     else:
         release, code = (), ""
     before = _marking_snapshot(document)
+    wanted = {
+        "controlled": marking.controlled,
+        "category": marking.category.value if marking.controlled and marking.category else None,
+        "code": code or None,
+        "release": list(release),
+    }
+    if wanted == before:
+        return document
     document.controlled = marking.controlled
     document.control_category = marking.category if marking.controlled else None
     document.control_code = code or None

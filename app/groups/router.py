@@ -9,14 +9,13 @@ from app.audit import service as audit
 from app.auth.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
 from app.auth.principal import Principal
 from app.deps import DbSession, Page
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn, MemberOut
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
-from app.users import service as users
 from app.users.schemas import UserSummary
 
 api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
@@ -111,7 +110,7 @@ def patch_group(body: GroupPatch, group: ReadableGroup, db: DbSession, principal
 
 @api.put("/{slug}/members", summary="Add a member or change their role (chair, member, observer)")
 def put_member(body: MemberIn, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> GroupDetail:
-    _add_or_change(db, principal, group, body.user_id, body.role)
+    service.set_membership(db, principal.user_id, group, body.user_id, body.role)
     db.expire(group)
     return _detail(service.get_group(db, principal, group.slug), principal)
 
@@ -119,18 +118,6 @@ def put_member(body: MemberIn, group: ReadableGroup, db: DbSession, principal: S
 @api.delete("/{slug}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a member")
 def delete_member(user_id: int, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> None:
     service.remove_member(db, principal.user_id, group, user_id)
-
-
-def _add_or_change(
-    db: DbSession, principal: Principal, group: WorkingGroup, user_id: int, role: MembershipRole
-) -> None:
-    if any(m.user_id == user_id for m in group.memberships):
-        service.set_member_role(db, principal.user_id, group, user_id, role)
-        return
-    user = users.get(db, user_id)
-    if user is None:
-        raise NotFound("no such user")
-    service.add_member(db, principal.user_id, group, user, role)
 
 
 @pages.get("/groups/new", response_class=HTMLResponse)
@@ -215,7 +202,7 @@ def manage_member(
         else:
             if role not in {r.value for r in MembershipRole}:
                 raise InvalidInput("choose a role")
-            _add_or_change(db, principal, group, user_id, MembershipRole(role))
+            service.set_membership(db, principal.user_id, group, user_id, MembershipRole(role))
     except DomainError as exc:
         db.rollback()
         context = _manage_context(db, group, principal, exc.detail)

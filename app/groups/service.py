@@ -206,6 +206,18 @@ def set_member_role(
     return membership
 
 
+def set_membership(
+    session: Session, actor_id: int | None, group: WorkingGroup, user_id: int, role: MembershipRole
+) -> Membership:
+    """Adds the person with this role, or changes the role of a member."""
+    if any(m.user_id == user_id for m in group.memberships):
+        return set_member_role(session, actor_id, group, user_id, role)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return add_member(session, actor_id, group, user, role)
+
+
 def remove_member(session: Session, actor_id: int | None, group: WorkingGroup, user_id: int) -> None:
     membership = _membership(session, group, user_id)
     session.delete(membership)
