@@ -69,10 +69,10 @@ def _tags(raw: str | None) -> tuple[str, ...]:
     return tuple(t for t in (raw or "").split(",") if t.strip())
 
 
-def _receive(request: Request, upload: UploadFile) -> service.ReceivedFile:
+def _upload(request: Request, upload: UploadFile, note: str) -> tuple[service.Upload, service.UploadLimits]:
     settings = request.app.state.settings
-    source = service.Upload(source=upload.file, filename=upload.filename or "document")
-    return service.receive(_storage(request), source, settings.max_upload_bytes)
+    limits = service.UploadLimits(settings.max_upload_bytes, settings.inline_extraction_kb * 1024)
+    return service.Upload(source=upload.file, filename=upload.filename or "document", note=note), limits
 
 
 def _schedule_extraction(request: Request, background: BackgroundTasks, version: DocumentVersion) -> None:
@@ -196,23 +196,11 @@ def _create(
     principal: Principal,
     group: WorkingGroup,
     fields: service.DocumentFields,
-    upload: UploadFile,
+    file: UploadFile,
     note: str,
 ) -> Document:
-    received = _receive(request, upload)
-    try:
-        document = service.create_document(
-            db,
-            principal,
-            _storage(request),
-            group,
-            fields,
-            received,
-            note=note,
-            inline_extraction_bytes=request.app.state.settings.inline_extraction_kb * 1024,
-        )
-    finally:
-        _storage(request).discard(received.staged)
+    upload, limits = _upload(request, file, note)
+    document = service.create_document(db, principal, _storage(request), group, fields, upload, limits)
     _schedule_extraction(request, background, document.versions[-1])
     return document
 
@@ -223,22 +211,11 @@ def _add_version(
     db: DbSession,
     principal: Principal,
     document: Document,
-    upload: UploadFile,
+    file: UploadFile,
     note: str,
 ) -> DocumentVersion:
-    received = _receive(request, upload)
-    try:
-        version = service.add_version(
-            db,
-            principal,
-            _storage(request),
-            document,
-            received,
-            note=note,
-            inline_extraction_bytes=request.app.state.settings.inline_extraction_kb * 1024,
-        )
-    finally:
-        _storage(request).discard(received.staged)
+    upload, limits = _upload(request, file, note)
+    version = service.add_version(db, principal, _storage(request), document, upload, limits)
     _schedule_extraction(request, background, version)
     return version
 

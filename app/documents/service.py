@@ -6,7 +6,8 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,6 +76,13 @@ class Upload:
     source: BinaryIO
     filename: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int
+    # Files up to this size have their text extracted during the upload; larger ones after the response.
+    inline_extraction_bytes: int = 512 * 1024
 
 
 def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
@@ -191,15 +199,19 @@ class ReceivedFile:
     filename: str
 
 
-def receive(storage: Storage, upload: Upload, max_bytes: int) -> ReceivedFile:
-    """Streams the upload to a temporary file (size-limited) and decides its type from the content."""
+@contextmanager
+def _received(storage: Storage, upload: Upload, max_bytes: int) -> Iterator[ReceivedFile]:
+    """Streams the upload to a temporary file (size-limited), decides its type from the content, and
+    removes the temporary file afterwards whatever happens."""
     staged = storage.stage(upload.source, max_bytes=max_bytes)
     try:
-        kind = formats.sniff(staged.path, upload.filename)
-    except formats.UnsupportedFileType as exc:
+        try:
+            kind = formats.sniff(staged.path, upload.filename)
+        except formats.UnsupportedFileType as exc:
+            raise UnsupportedMediaType(str(exc)) from exc
+        yield ReceivedFile(staged=staged, kind=kind, filename=formats.safe_filename(upload.filename))
+    finally:
         storage.discard(staged)
-        raise UnsupportedMediaType(str(exc)) from exc
-    return ReceivedFile(staged=staged, kind=kind, filename=formats.safe_filename(upload.filename))
 
 
 def _append_version(
@@ -207,12 +219,24 @@ def _append_version(
     storage: Storage,
     principal: Principal,
     document: Document,
+    upload: Upload,
+    limits: UploadLimits,
+) -> DocumentVersion:
+    if len(upload.note) > 2000:
+        raise InvalidInput("the version note is too long (2,000 characters at most)")
+    with _received(storage, upload, limits.max_bytes) as received:
+        return _store_version(session, storage, principal, document, received, upload.note, limits)
+
+
+def _store_version(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    document: Document,
     received: ReceivedFile,
     note: str,
-    inline_extraction_bytes: int,
+    limits: UploadLimits,
 ) -> DocumentVersion:
-    if len(note) > 2000:
-        raise InvalidInput("the version note is too long (2,000 characters at most)")
     if storage.save(received.staged):
         key, maker = received.staged.sha256, sessionmaker(bind=session.get_bind())
         on_rollback(session, lambda: _delete_unless_referenced(maker, storage, key))
@@ -231,7 +255,7 @@ def _append_version(
     )
     session.add(version)
     session.flush()
-    if received.staged.size <= inline_extraction_bytes:
+    if received.staged.size <= limits.inline_extraction_bytes:
         session.add(_extracted(version.id, received.staged.path, received.kind))
     else:
         session.add(VersionText(version_id=version.id, status=ExtractionStatus.pending))
@@ -255,10 +279,8 @@ def create_document(
     storage: Storage,
     group: WorkingGroup,
     fields: DocumentFields,
-    received: ReceivedFile,
-    *,
-    note: str = "",
-    inline_extraction_bytes: int = 512 * 1024,
+    upload: Upload,
+    limits: UploadLimits,
 ) -> Document:
     fields = _validated(fields)
     if not permissions.can_add_for(principal, group.id, fields.owner_country):
@@ -285,7 +307,7 @@ def create_document(
         title=document.title,
         owner=document.owner_country or SECRETARIAT,
     )
-    _append_version(session, storage, principal, document, received, note, inline_extraction_bytes)
+    _append_version(session, storage, principal, document, upload, limits)
     return document
 
 
@@ -294,10 +316,8 @@ def add_version(
     principal: Principal,
     storage: Storage,
     document: Document,
-    received: ReceivedFile,
-    *,
-    note: str = "",
-    inline_extraction_bytes: int = 512 * 1024,
+    upload: Upload,
+    limits: UploadLimits,
 ) -> DocumentVersion:
     if not permissions.can_edit(principal, document):
         raise Forbidden("Only the owner's delegates in this group, or the secretariat, may add versions.")
@@ -306,7 +326,7 @@ def add_version(
     # Concurrent uploads to one document queue on this row lock (PostgreSQL; SQLite serialises writers),
     # so version numbers stay in order and none is lost.
     session.refresh(document, with_for_update=True)
-    return _append_version(session, storage, principal, document, received, note, inline_extraction_bytes)
+    return _append_version(session, storage, principal, document, upload, limits)
 
 
 # Metadata, marking, withdrawal ---------------------------------------------------------------------------------

@@ -11,16 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from alembic import command
 from sqlalchemy.orm import Session
 
 from app.db import build_engine, build_sessionmaker
 from app.demo import seed_demo
 from app.main import SESSION_COOKIE, create_app
-from app.migrations_state import alembic_config
 from app.users.models import Role
 from tests.conftest import SECRET_KEY, make_settings
-from tests.support.databases import scratch_database
+from tests.support.databases import migrated_scratch_database
 from tests.support.server import serve
 from tests.support.sessions import CSRF_TOKEN, sign_in
 
@@ -187,10 +185,7 @@ def test_rate_limits_are_shared_through_redis(
 
 def test_token_creation_is_rate_limited_per_account(tmp_path: Path) -> None:
     pass_through = {"QUAD_TOKEN_RATE_LIMIT": "2/minute"}
-    with scratch_database() as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+    with migrated_scratch_database() as url:
         app = create_app(make_settings(url, tmp_path, "http://127.0.0.1:1", **pass_through))
         engine = build_engine(url)
         with build_sessionmaker(engine)() as session, session.begin():
@@ -215,10 +210,7 @@ def test_token_creation_is_rate_limited_per_account(tmp_path: Path) -> None:
 
 def test_development_sign_in_only_in_dev(tmp_path: Path) -> None:
     """In dev with no provider configured, /login offers demo users; picking one signs in."""
-    with scratch_database() as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+    with migrated_scratch_database() as url:
         engine = build_engine(url)
         with build_sessionmaker(engine)() as session, session.begin():
             seed_demo(session)

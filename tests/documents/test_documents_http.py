@@ -17,8 +17,13 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, VersionText
 from app.groups.models import MembershipRole
+from app.main import create_app
 from app.users.models import Role
+from tests.conftest import make_settings
+from tests.support.databases import committed_delegate_token, migrated_scratch_database
 from tests.support.documents import make_document
+from tests.support.s3 import make_s3_client
+from tests.support.server import serve
 from tests.support.sessions import CSRF_TOKEN
 
 DOCS = "/api/v1/documents"
@@ -224,11 +229,7 @@ def test_bad_uploads_are_refused_and_leave_nothing(api_as, semis, app, db: Sessi
     assert count(db, Document) == docs_before
 
 
-def test_oversize_upload_gets_413_and_stores_nothing(database_url, tmp_path, make_user, db: Session) -> None:
-    from app.main import create_app
-    from tests.conftest import make_settings
-    from tests.support.server import serve
-
+def test_oversize_upload_gets_413_and_stores_nothing(database_url, tmp_path) -> None:
     small = create_app(make_settings(database_url, tmp_path, "http://127.0.0.1:1", QUAD_MAX_UPLOAD_MB="1"))
     with serve(small) as base:
         response = httpx.post(f"{base}{DOCS}", files={"file": ("big.txt", b"a" * (3 * 1024 * 1024))})
@@ -309,29 +310,8 @@ def test_large_files_are_extracted_after_the_response(tmp_path) -> None:
     """Off the request path: the version first shows 'pending', then 'done' without another upload."""
     import time
 
-    from alembic import command
-
-    from app.auth import service as auth_service
-    from app.db import build_engine, build_sessionmaker
-    from app.groups import service as groups
-    from app.main import create_app
-    from app.migrations_state import alembic_config
-    from app.users import service as users
-    from tests.conftest import make_settings
-    from tests.support.databases import scratch_database
-    from tests.support.server import serve
-
-    with scratch_database() as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
-        engine = build_engine(url)
-        with build_sessionmaker(engine)() as session, session.begin():
-            user = users.create_user(session, None, email="a@gov.example", display_name="A", role=Role.delegate, country="US")
-            group = groups.create_group(session, None, slug="g", name="G", technology_area="x")
-            groups.add_member(session, None, group, user)
-            _, token = auth_service.create_token(session, None, user, name="t")
-        engine.dispose()
+    with migrated_scratch_database() as url:
+        token = committed_delegate_token(url)
         app = create_app(make_settings(url, tmp_path, "http://127.0.0.1:1", QUAD_INLINE_EXTRACTION_KB="0"))
         with serve(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
             created = upload(api, "g", b"Large enough.\n\nSecond paragraph.\n", "big.txt")
@@ -349,34 +329,16 @@ def test_large_files_are_extracted_after_the_response(tmp_path) -> None:
 
 
 def test_two_versions_uploaded_at_once_are_both_kept_in_order(tmp_path) -> None:
-    """Concurrent uploads to one document (real server, committed database): none lost, numbers 2 and 3."""
+    """Concurrent uploads to one document (real server, committed database): none lost, numbers in order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from alembic import command
-
-    from app.auth import service as auth_service
     from app.db import build_engine, build_sessionmaker
-    from app.groups import service as groups
-    from app.main import create_app
-    from app.migrations_state import alembic_config
-    from app.users import service as users
-    from tests.conftest import make_settings
-    from tests.support.databases import scratch_database
-    from tests.support.server import serve
 
-    with scratch_database() as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
-        engine = build_engine(url)
-        with build_sessionmaker(engine)() as session, session.begin():
-            user = users.create_user(session, None, email="a@gov.example", display_name="A", role=Role.delegate, country="US")
-            group = groups.create_group(session, None, slug="g", name="G", technology_area="x")
-            groups.add_member(session, None, group, user)
-            _, token = auth_service.create_token(session, None, user, name="t")
+    with migrated_scratch_database() as url:
+        token = committed_delegate_token(url)
         app = create_app(make_settings(url, tmp_path, "http://127.0.0.1:1"))
+        headers = {"Authorization": f"Bearer {token}"}
         with serve(app) as base:
-            headers = {"Authorization": f"Bearer {token}"}
             doc_id = upload(httpx.Client(base_url=base, headers=headers), "g", b"v1").json()["id"]
 
             def new_version(text: bytes) -> int:
@@ -385,48 +347,29 @@ def test_two_versions_uploaded_at_once_are_both_kept_in_order(tmp_path) -> None:
 
             with ThreadPoolExecutor(max_workers=4) as pool:
                 codes = list(pool.map(new_version, [b"version A", b"version B", b"version C", b"version D"]))
+        app.state.engine.dispose()
         assert codes == [201, 201, 201, 201]
+        engine = build_engine(url)
         with build_sessionmaker(engine)() as session:
             numbers = session.scalars(
                 select(DocumentVersion.number).where(DocumentVersion.document_id == doc_id).order_by(DocumentVersion.number)
             ).all()
-            texts = session.scalars(select(func.count()).select_from(VersionText).where(VersionText.status == ExtractionStatus.done)).one()
+            texts = session.scalar(
+                select(func.count()).select_from(VersionText).where(VersionText.status == ExtractionStatus.done)
+            )
+        engine.dispose()
         assert numbers == [1, 2, 3, 4, 5]
         assert texts == 5
-        engine.dispose()
-        app.state.engine.dispose()
 
 
 def test_documents_on_s3_storage(tmp_path, moto_endpoint: str, monkeypatch) -> None:
     """The same upload, version, download and watermark path with QUAD_STORAGE=s3, over HTTP to moto."""
-    from alembic import command
-
-    from app.auth import service as auth_service
-    from app.db import build_engine, build_sessionmaker
-    from app.groups import service as groups
-    from app.main import create_app
-    from app.migrations_state import alembic_config
-    from app.users import service as users
-    from tests.conftest import make_settings
-    from tests.support.databases import scratch_database
-    from tests.support.s3 import make_s3_client
-    from tests.support.server import serve
-
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     s3 = make_s3_client(moto_endpoint)
     s3.create_bucket(Bucket="quad-docs")
-    with scratch_database() as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
-        engine = build_engine(url)
-        with build_sessionmaker(engine)() as session, session.begin():
-            user = users.create_user(session, None, email="s3@gov.example", display_name="Sam S3", role=Role.delegate, country="US")
-            group = groups.create_group(session, None, slug="g", name="G", technology_area="x")
-            groups.add_member(session, None, group, user)
-            _, token = auth_service.create_token(session, None, user, name="t")
-        engine.dispose()
+    with migrated_scratch_database() as url:
+        token = committed_delegate_token(url, name="Sam S3")
         settings = make_settings(
             url, tmp_path, "http://127.0.0.1:1", QUAD_STORAGE="s3", QUAD_S3_BUCKET="quad-docs",
             QUAD_S3_ENDPOINT_URL=moto_endpoint, QUAD_S3_PREFIX="files",

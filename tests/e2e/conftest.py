@@ -18,18 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from alembic import command
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from app.config import PROJECT_ROOT
 from app.db import build_engine, build_sessionmaker
 from app.groups import service as groups
 from app.groups.models import MembershipRole
-from app.migrations_state import alembic_config
 from app.users import service as users
 from app.users.models import Role
 from tests.conftest import SECRET_KEY
-from tests.support.databases import scratch_database
+from tests.support.databases import migrated_scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 AXE_SOURCE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -71,10 +69,7 @@ def seed(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def e2e_base_url(e2e_port: int, idp_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with scratch_database("quad_e2e") as url:
-        config = alembic_config(url)
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+    with migrated_scratch_database() as url:
         seed(url)
         base = f"http://127.0.0.1:{e2e_port}"
         env = {

@@ -49,3 +49,39 @@ def reset_test_database(folder: Path) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return _admin_url()
+
+
+@contextmanager
+def migrated_scratch_database() -> Iterator[str]:
+    """A scratch database at the newest migration, for tests that need committed data (a second app)."""
+    from alembic import command
+
+    from app.migrations_state import alembic_config
+
+    with scratch_database() as url:
+        config = alembic_config(url)
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "head")
+        yield url
+
+
+def committed_delegate_token(url: str, *, group_slug: str = "g", name: str = "A Delegate") -> str:
+    """Commits a US delegate who belongs to one working group; returns an API token for them."""
+    from app.auth import service as auth_service
+    from app.db import build_engine, build_sessionmaker
+    from app.groups import service as groups
+    from app.users import service as users
+    from app.users.models import Role
+
+    engine = build_engine(url)
+    try:
+        with build_sessionmaker(engine)() as session, session.begin():
+            user = users.create_user(
+                session, None, email=f"{group_slug}@gov.example", display_name=name, role=Role.delegate, country="US"
+            )
+            group = groups.create_group(session, None, slug=group_slug, name=group_slug.upper(), technology_area="x")
+            groups.add_member(session, None, group, user)
+            _, token = auth_service.create_token(session, None, user, name="test")
+    finally:
+        engine.dispose()
+    return token

@@ -34,13 +34,12 @@ def make_document(
     principal = auth_service.principal_for(db, author)
     storage = app.state.storage
     fields = service.DocumentFields(title, "", owner, DocumentType.contribution, visibility, tags)
-    received = service.receive(storage, service.Upload(io.BytesIO(content), filename), 10 * 1024 * 1024)
-    document = service.create_document(db, principal, storage, group, fields, received)
-    storage.discard(received.staged)
+    limits = service.UploadLimits(max_bytes=10 * 1024 * 1024)
+    document = service.create_document(
+        db, principal, storage, group, fields, service.Upload(io.BytesIO(content), filename), limits
+    )
     for later in versions:
-        received = service.receive(storage, service.Upload(io.BytesIO(later), filename), 10 * 1024 * 1024)
-        service.add_version(db, principal, storage, document, received)
-        storage.discard(received.staged)
+        service.add_version(db, principal, storage, document, service.Upload(io.BytesIO(later), filename), limits)
     if controlled:
         marking = service.Marking(True, ControlCategory.semiconductors, "3E001", release)
         service.set_marking(db, principal, document, marking)
