@@ -70,3 +70,9 @@ messages: install
 # PostgreSQL; BENCH_ARGS passes options (--quick, --duration S, --reseed, --only PATH, --strict).
 bench: install
 	BENCH_DB="$(BENCH_DB)" $(BIN)/python -m bench $(BENCH_ARGS)
+
+# A longer API fuzzing run than the one in `make test`: QUAD_FUZZ_EXAMPLES examples per operation and role, with
+# a fresh random seed each time (add TEST_DATABASE_URL=postgresql://... to fuzz on PostgreSQL).
+QUAD_FUZZ_EXAMPLES ?= 300
+fuzz: test-deps
+	QUAD_FUZZ_EXAMPLES=$(QUAD_FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz_api.py $(PYTEST_ARGS)

@@ -50,12 +50,13 @@ def cmd_db_downgrade(args: argparse.Namespace) -> None:
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     from app.demo import database_is_empty, seed_demo
+    from app.storage import storage_from_settings
 
     with transaction() as session:
         if args.if_empty and not database_is_empty(session):
             print("database already has data; demo data not loaded")
             return
-        added = seed_demo(session)
+        added = seed_demo(session, storage_from_settings(get_settings()))
     print("demo data: " + ", ".join(f"{count} {kind} added" for kind, count in added.items()))
 
 

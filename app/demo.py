@@ -5,13 +5,19 @@ Idempotent: each person, group and membership is created only when missing.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth_service
+from app.auth.visibility import Visibility
+from app.documents import service as documents
+from app.documents.models import ControlCategory, Document, DocumentType
 from app.groups import service as groups
 from app.groups.models import Membership, MembershipRole
+from app.storage import Storage
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
 
@@ -131,9 +137,77 @@ GROUPS = [
 ]
 
 
-def seed_demo(session: Session) -> dict[str, int]:
+@dataclass(frozen=True)
+class DemoDocument:
+    group: str
+    title: str
+    author: str
+    owner: str | None
+    visibility: Visibility
+    doc_type: DocumentType
+    filename: str
+    versions: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()  # a release list makes the document export-controlled
+
+
+DOCUMENTS = [
+    DemoDocument(
+        "semiconductors",
+        "Semiconductor supply chain map",
+        "j.nguyen@commerce.example.gov",
+        "US",
+        Visibility.quad,
+        DocumentType.technical_report,
+        "supply-chain-map.md",
+        (
+            "# Semiconductor supply chain map\n\nLeading-edge logic is made in few places.\n\n"
+            "Advanced packaging capacity is concentrated in one region.\n",
+            "# Semiconductor supply chain map\n\nLeading-edge logic is made in very few places.\n\n"
+            "Advanced packaging capacity is concentrated in one region.\n\n"
+            "Stress test: a three-month outage of one packaging site.\n",
+        ),
+        ("supply-chain", "packaging"),
+    ),
+    DemoDocument(
+        "semiconductors",
+        "Lithography and EDA control list",
+        "y.sato@meti.example.go.jp",
+        "JP",
+        Visibility.group,
+        DocumentType.position_paper,
+        "control-list.md",
+        ("# Proposed common control list\n\nEUV lithography tools and their parts.\n\nEDA software for GAAFET.\n",),
+        ("export-controls",),
+        ("JP", "US"),
+    ),
+    DemoDocument(
+        "5g-6g",
+        "Open RAN interoperability test report",
+        "o.smith@dfat.example.gov.au",
+        "AU",
+        Visibility.public,
+        DocumentType.technical_report,
+        "open-ran-report.md",
+        ("# Open RAN interoperability\n\nTwelve vendors took part in the plugfest.\n",),
+        ("open-ran",),
+    ),
+    DemoDocument(
+        "biotechnology",
+        "Biotechnology horizon scan",
+        "s.ito@quad-secretariat.example",
+        None,
+        Visibility.quad,
+        DocumentType.meeting_material,
+        "horizon-scan.md",
+        ("# Horizon scan\n\nSynthetic biology, gene editing and biomanufacturing.\n",),
+    ),
+]
+
+
+def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int]:
     """Creates whatever demo data is missing; returns how many of each were added."""
-    added = {"users": 0, "groups": 0, "memberships": 0}
+    added = {"users": 0, "groups": 0, "memberships": 0, "documents": 0}
     people: dict[str, User] = {}
     for person in PEOPLE:
         user = users.find_by_email(session, person.email)
@@ -168,6 +242,32 @@ def seed_demo(session: Session) -> dict[str, int]:
                 groups.add_member(session, None, group, user, role)
                 existing.add(user.id)
                 added["memberships"] += 1
+    if storage is not None:
+        added["documents"] = _seed_documents(session, storage, people)
+    return added
+
+
+def _seed_documents(session: Session, storage: Storage, people: dict[str, User]) -> int:
+    added = 0
+    limits = documents.UploadLimits(max_bytes=1024 * 1024)
+    for spec in DOCUMENTS:
+        if session.scalar(select(Document.id).where(Document.title == spec.title)) is not None:
+            continue
+        group = groups.find_by_slug(session, spec.group)
+        assert group is not None
+        author = auth_service.principal_for(session, people[spec.author])
+        fields = documents.DocumentFields(spec.title, "", spec.owner, spec.doc_type, spec.visibility, spec.tags)
+        first, *later = spec.versions
+        document = documents.create_document(
+            session, author, storage, group, fields, documents.Upload(io.BytesIO(first.encode()), spec.filename), limits
+        )
+        for text in later:
+            upload = documents.Upload(io.BytesIO(text.encode()), spec.filename, note="Revised after the last meeting")
+            documents.add_version(session, author, storage, document, upload, limits)
+        if spec.release:
+            marking = documents.Marking(True, ControlCategory.semiconductors, "3B001", spec.release)
+            documents.set_marking(session, author, document, marking)
+        added += 1
     return added
 
 

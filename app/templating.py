@@ -91,7 +91,8 @@ def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Calla
         text = translations.gettext(message)
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704  (translator-owned text; variables are escaped by %)
-        return text % variables if variables else text
+        # Always formatted, as Jinja's own newstyle gettext does: "%%" in a message means a literal "%".
+        return text % variables
 
     @pass_context
     def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
@@ -142,7 +143,9 @@ def format_datetime(context: Context, value: datetime | None, time_zone: str | N
         return ""
     zone = ZoneInfo(time_zone or context.get("time_zone") or DEFAULT_TIME_ZONE)
     language = context.get("language", DEFAULT_LANGUAGE)
-    return babel_format_datetime(value, fmt, tzinfo=zone, locale=Locale.parse(language))
+    text = babel_format_datetime(value, fmt, tzinfo=zone, locale=Locale.parse(language))
+    # The zone's abbreviation (UTC, JST, AEDT, ...) so people in four capitals know which clock it is.
+    return f"{text} {value.astimezone(zone).tzname()}"
 
 
 def build_environment() -> Environment:
