@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
@@ -13,6 +13,11 @@ from app.errors import InvalidInput
 from app.routing import request_session
 
 DbSession = Annotated[Session, Depends(request_session)]
+
+# Database ids are 32-bit on every backend we run: a larger number is refused (422), never a database error.
+MAX_ID = 2_147_483_647
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 DEFAULT_PAGE_SIZE = 20

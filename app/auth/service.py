@@ -115,10 +115,12 @@ def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
     return session.scalars(query).all()
 
 
-def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
+def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id: int | None = None) -> ApiToken:
+    """Revokes a token of the actor's own, or (admin) of the given owner."""
     token = session.get(ApiToken, token_id)
+    owner = actor.user_id if owner_id is None else owner_id
     # Someone else's token is "not found" to a non-admin, so ids reveal nothing.
-    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+    if token is None or token.user_id != owner or (owner != actor.user_id and not actor.is_admin):
         raise NotFound("no such token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()

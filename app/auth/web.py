@@ -15,7 +15,7 @@ from app.auth.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
 from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.deps import DbSession
+from app.deps import DbSession, FormId, ObjectId
 from app.errors import DomainError, InvalidInput, NotFound
 from app.groups import service as groups
 from app.routing import page_router
@@ -166,7 +166,7 @@ def dev_login(
     request: Request,
     db: DbSession,
     _: AnyPrincipal,
-    user_id: Annotated[int, Form()],
+    user_id: FormId,
     next: Annotated[str | None, Form()] = None,
 ) -> RedirectResponse:
     if not request.app.state.settings.dev_login_enabled:
@@ -249,7 +249,7 @@ def create_token_form(
 
 
 @pages.post("/profile/tokens/{token_id}/revoke")
-def revoke_token_form(token_id: int, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
+def revoke_token_form(token_id: ObjectId, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
     auth_service.revoke_token(db, principal, token_id)
     return RedirectResponse("/profile", status_code=303)
 

@@ -14,7 +14,7 @@ from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, Qua
 from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.deps import DbSession, Page
+from app.deps import MAX_ID, DbSession, ObjectId, Page
 from app.documents import formats, permissions, service
 from app.documents.models import ControlCategory, Document, DocumentType, DocumentVersion, ExtractionStatus
 from app.documents.schemas import (
@@ -43,7 +43,7 @@ pages = page_router()
 CHUNK = 256 * 1024
 
 
-def readable_document(document_id: int, db: DbSession, principal: CurrentPrincipal) -> Document:
+def readable_document(document_id: ObjectId, db: DbSession, principal: CurrentPrincipal) -> Document:
     """Loads the document in the path once; 404 when it does not exist or the caller may not read it."""
     return service.get_document(db, principal, document_id)
 
@@ -278,7 +278,7 @@ def create_version(
     responses={200: {"content": {"application/octet-stream": {}}}, 304: {"description": "Not modified"}},
 )
 def download_api(
-    request: Request, number: int, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
+    request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
 ) -> Response:
     return _download(request, db, principal, document, number)
 
@@ -286,8 +286,8 @@ def download_api(
 @api.get("/{document_id}/compare", summary="Redline between two versions' text")
 def compare_api(
     document: ReadableDocument,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    new: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
     _: AnyPrincipal,
 ) -> RedlineOut:
     result = service.compare(document, old, new)
@@ -568,7 +568,7 @@ def withdraw(document: ReadableDocument, db: DbSession, principal: QuadReader) -
 
 @pages.get("/documents/{document_id}/versions/{number}/file")
 def download_page(
-    request: Request, number: int, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
+    request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
 ) -> Response:
     return _download(request, db, principal, document, number)
 
@@ -579,8 +579,8 @@ def compare_page(
     document: ReadableDocument,
     db: DbSession,
     principal: AnyPrincipal,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    new: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
     view: str = "inline",
 ) -> HTMLResponse:
     from app.documents.redline import collapse

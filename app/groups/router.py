@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.audit import service as audit
 from app.auth.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
 from app.auth.principal import Principal
-from app.deps import DbSession, Page
+from app.deps import DbSession, FormId, ObjectId, Page
 from app.errors import DomainError, InvalidInput
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
@@ -116,7 +116,7 @@ def put_member(body: MemberIn, group: ReadableGroup, db: DbSession, principal: S
 
 
 @api.delete("/{slug}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a member")
-def delete_member(user_id: int, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> None:
+def delete_member(user_id: ObjectId, group: ReadableGroup, db: DbSession, principal: SecretariatPrincipal) -> None:
     service.remove_member(db, principal.user_id, group, user_id)
 
 
@@ -192,7 +192,7 @@ def manage_member(
     group: ReadableGroup,
     db: DbSession,
     principal: SecretariatPrincipal,
-    user_id: Annotated[int, Form()],
+    user_id: FormId,
     role: Annotated[str, Form()] = "member",
     action: Annotated[str, Form()] = "set",
 ) -> Response:

@@ -47,5 +47,5 @@ class GroupPatch(BaseModel):
 
 
 class MemberIn(BaseModel):
-    user_id: int
+    user_id: int = Field(ge=1, le=2_147_483_647)
     role: MembershipRole = MembershipRole.member

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app.auth import service as auth_service
 from app.auth.policy import AdminPrincipal, SecretariatPrincipal
-from app.deps import DbSession, Page
+from app.deps import DbSession, ObjectId, Page
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
@@ -35,17 +35,17 @@ def pending(db: DbSession, page: Page, principal: SecretariatPrincipal) -> PageO
 
 
 @api.post("/{user_id}/approve", summary="Approve a pending industry participant")
-def approve(user_id: int, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
+def approve(user_id: ObjectId, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
     return AccountOut.model_validate(service.decide_registration(db, principal.user_id, user_id, approve=True))
 
 
 @api.post("/{user_id}/reject", summary="Reject a pending industry participant")
-def reject(user_id: int, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
+def reject(user_id: ObjectId, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
     return AccountOut.model_validate(service.decide_registration(db, principal.user_id, user_id, approve=False))
 
 
 @api.patch("/{user_id}", summary="Change a delegate to observer (or back), or disable / re-enable an account")
-def change(user_id: int, body: AccountChange, db: DbSession, principal: AdminPrincipal) -> AccountOut:
+def change(user_id: ObjectId, body: AccountChange, db: DbSession, principal: AdminPrincipal) -> AccountOut:
     user = service.change_account(
         db,
         principal.user_id,
@@ -58,8 +58,8 @@ def change(user_id: int, body: AccountChange, db: DbSession, principal: AdminPri
 
 
 @api.delete("/{user_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke anyone's API token")
-def revoke_token(user_id: int, token_id: int, db: DbSession, principal: AdminPrincipal) -> None:
-    auth_service.revoke_token(db, principal, token_id)
+def revoke_token(user_id: ObjectId, token_id: ObjectId, db: DbSession, principal: AdminPrincipal) -> None:
+    auth_service.revoke_token(db, principal, token_id, owner_id=user_id)
 
 
 @pages.get("/admin/approvals", response_class=HTMLResponse)
@@ -70,7 +70,7 @@ def approvals_page(request: Request, db: DbSession, page: Page, principal: Secre
 
 @pages.post("/admin/approvals/{user_id}")
 def decide(
-    user_id: int,
+    user_id: ObjectId,
     db: DbSession,
     principal: SecretariatPrincipal,
     decision: Annotated[Literal["approve", "reject"], Form()],

@@ -7,7 +7,7 @@ from fastapi import status
 from app.auth import service as auth_service
 from app.auth.policy import ActivePrincipal, SignedInPrincipal
 from app.auth.ratelimit import TokenLimit
-from app.deps import DbSession, Page
+from app.deps import DbSession, ObjectId, Page
 from app.errors import NotFound
 from app.routing import api_router
 from app.schemas import PageOut
@@ -58,5 +58,5 @@ def create_my_token(body: TokenIn, db: DbSession, principal: ActivePrincipal) ->
 
 
 @api.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke one of my tokens")
-def revoke_my_token(token_id: int, db: DbSession, principal: SignedInPrincipal) -> None:
+def revoke_my_token(token_id: ObjectId, db: DbSession, principal: SignedInPrincipal) -> None:
     auth_service.revoke_token(db, principal, token_id)

@@ -121,7 +121,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         {"admin"}, 200, lambda w, p: f"/api/v1/users/{w.fresh_delegate()}", json={"role": "observer"}
     ),
     ("DELETE", "/api/v1/users/{user_id}/tokens/{token_id}"): Row(
-        {"admin"}, 204, lambda w, p: f"/api/v1/users/0/tokens/{w.token_id_of('jp_delegate')}"
+        {"admin"}, 204, lambda w, p: f"/api/v1/users/{w.users['jp_delegate'].id}/tokens/{w.token_id_of('jp_delegate')}"
     ),
     ("GET", "/"): page_row(EVERYONE, 200, "/"),
     ("GET", "/groups/{slug}"): page_row(EVERYONE, 200, lambda w, p: f"/groups/{w.group_slug}"),
