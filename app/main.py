@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_safe_to_start()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Readiness probes ask Alembic for the schema revision often; its INFO lines would drown the log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     app = FastAPI(
         title="Quad Dialogue API",

@@ -28,7 +28,6 @@ from app.documents.schemas import (
     SegmentOut,
     VersionOut,
 )
-from app.documents.watermark import watermark_pdf
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
@@ -315,6 +314,8 @@ def _download(request: Request, db: DbSession, principal: Principal, document: D
         # Marked files are never cached, and PDFs carry the downloader's stamp; the stored original is untouched.
         headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
         if version.kind == formats.FileKind.pdf.value:
+            from app.documents.watermark import watermark_pdf  # late: pypdf and reportlab are large to load
+
             stamped = _spooled()
             # PDF parsing seeks, and an object-store stream does not: copy the original to a local spool first.
             with storage.open(version.sha256) as stream, _spooled() as original:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Form, Request, status
@@ -16,6 +17,7 @@ from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch,
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
+from app.users.models import User
 from app.users.schemas import UserSummary
 
 api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
@@ -31,8 +33,9 @@ def readable_group(slug: str, db: DbSession, principal: CurrentPrincipal) -> Wor
 ReadableGroup = Annotated[WorkingGroup, Depends(readable_group)]
 
 
-def _summary(group: WorkingGroup) -> GroupSummary:
-    chairs = [UserSummary.model_validate(u) for u in service.chairs_of(group)]
+def _summary(group: WorkingGroup, chairs_of_group: Sequence[User] | None = None) -> GroupSummary:
+    chair_users = service.chairs_of(group) if chairs_of_group is None else chairs_of_group
+    chairs = [UserSummary.model_validate(u) for u in chair_users]
     return GroupSummary(
         id=group.id,
         slug=group.slug,
@@ -61,8 +64,9 @@ def _country_members(group: WorkingGroup, principal: Principal) -> list[CountryM
 
 @api.get("", summary="Working groups the caller may see")
 def list_groups(db: DbSession, page: Page, principal: AnyPrincipal) -> PageOut[GroupSummary]:
-    groups, total = service.list_groups(db, principal, offset=page.offset, limit=page.size)
-    return PageOut.of([_summary(g) for g in groups], page, total)
+    listing = service.list_groups(db, principal, offset=page.offset, limit=page.size)
+    summaries = [_summary(g, listing.chairs.get(g.id, [])) for g in listing.groups]
+    return PageOut.of(summaries, page, listing.total)
 
 
 @api.get("/{slug}", summary="One working group with its charter and members by country")

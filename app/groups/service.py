@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -28,20 +28,37 @@ class MemberView:
     role: MembershipRole
 
 
-def list_groups(
-    session: Session, principal: Principal, *, offset: int = 0, limit: int = 100
-) -> tuple[Sequence[WorkingGroup], int]:
+@dataclass(frozen=True)
+class GroupListing:
+    """A page of groups with what lists show of them: member counts and chairs (not every member)."""
+
+    groups: Sequence[WorkingGroup]
+    total: int
+    member_counts: Mapping[int, int]
+    chairs: Mapping[int, list[User]]
+
+
+def list_groups(session: Session, principal: Principal, *, offset: int = 0, limit: int = 100) -> GroupListing:
     where = permissions.readable_groups(principal)
     total = session.scalar(select(func.count()).select_from(WorkingGroup).where(where)) or 0
-    query = (
-        select(WorkingGroup)
-        .where(where)
-        .options(selectinload(WorkingGroup.memberships).selectinload(Membership.user))
-        .order_by(WorkingGroup.name, WorkingGroup.id)
-        .offset(offset)
-        .limit(limit)
+    query = select(WorkingGroup).where(where).order_by(WorkingGroup.name, WorkingGroup.id).offset(offset).limit(limit)
+    found = session.scalars(query).all()
+    ids = [g.id for g in found]
+    if not ids:
+        return GroupListing(found, total, {}, {})
+    counts = session.execute(
+        select(Membership.group_id, func.count()).where(Membership.group_id.in_(ids)).group_by(Membership.group_id)
     )
-    return session.scalars(query).all(), total
+    chairs: dict[int, list[User]] = defaultdict(list)
+    chair_rows = session.execute(
+        select(Membership.group_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.group_id.in_(ids), Membership.role == MembershipRole.chair)
+        .order_by(User.display_name)
+    )
+    for group_id, user in chair_rows:
+        chairs[group_id].append(user)
+    return GroupListing(found, total, {group_id: n for group_id, n in counts}, chairs)
 
 
 def get_group(session: Session, principal: Principal, slug: str) -> WorkingGroup:

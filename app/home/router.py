@@ -26,7 +26,8 @@ HOME_GROUP_LIMIT = 50
 
 @pages.get("/", response_class=HTMLResponse)
 def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
-    all_groups, total = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
+    listing = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
+    all_groups = listing.groups
     mine = [g for g in all_groups if g.id in principal.group_ids]
     recent: Sequence[AuditEvent] = []
     since = None
@@ -40,7 +41,8 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
         "home.html",
         {
             "groups": all_groups,
-            "group_total": total,
+            "group_total": listing.total,
+            "member_counts": listing.member_counts,
             "my_groups": mine,
             "group_names": {g.id: g for g in all_groups},
             "recent": recent,
