@@ -1,0 +1,363 @@
+"""A large, realistic dataset, inserted fast with SQLAlchemy Core bulk inserts.
+
+Each seeder adds one kind of data and may use what earlier seeders made (kept in `SeedContext`). A later feature
+adds its volume to `VOLUMES` and its function to `SEEDERS`; the fingerprint changes, so the next run reseeds.
+
+Run alone: `python -m bench.seed [--db URL] [--reseed]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiToken
+from app.auth.service import TOKEN_PREFIX, hash_token
+from app.db import Base, build_engine
+from app.groups.models import Membership, WorkingGroup
+from app.migrations_state import alembic_config, head_revision
+from app.users.models import Role, User
+
+BENCH_DIR = Path(__file__).resolve().parent
+TMP_DIR = BENCH_DIR / "results" / "tmp"
+DEFAULT_SQLITE_URL = f"sqlite:///{TMP_DIR / 'bench.db'}"
+
+# Bump when a seeder changes what it writes, so existing bench databases are rebuilt.
+SEED_FORMAT = 1
+CHUNK = 5_000  # rows per executemany: large enough to be fast, small enough to bound memory
+
+VOLUMES: dict[str, int] = {
+    "users_per_country": 100,  # delegates, observers and industry of each of the four countries
+    "staff": 12,  # secretariat and admins (no country)
+    "groups": 50,
+    "members_per_group": 20,  # including 2 chairs and one secretariat member
+    "audit_events": 50_000,  # all with a group_id, so "what is new" has data
+}
+
+COUNTRIES = ("US", "JP", "AU", "IN")
+TECHNOLOGY_AREAS = (
+    "5g-6g",
+    "biotechnology",
+    "semiconductors",
+    "quantum",
+    "critical-minerals",
+    "clean-energy",
+    "artificial-intelligence",
+)
+AUDIT_ACTIONS = ("group.member_add", "group.update", "document.create", "meeting.schedule", "comment.submit")
+BENCH_TOKEN_NAME = "bench"  # noqa: S105  (a label, not a secret)
+
+
+@dataclass
+class SeedContext:
+    """What the seeders made so far, for the ones after them (ids by kind)."""
+
+    volumes: Mapping[str, int]
+    rng: random.Random
+    now: datetime
+    users: dict[Role, list[int]] = field(default_factory=dict)
+    users_by_country: dict[tuple[Role, str], list[int]] = field(default_factory=dict)
+    groups: list[int] = field(default_factory=list)
+    ids: dict[str, list[int]] = field(default_factory=dict)  # for later kinds: documents, meetings, ...
+
+
+Seeder = Callable[[Connection, SeedContext], int]
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements (bulk inserts skip the ORM's per-object work)."""
+    return Base.metadata.tables[model.__tablename__]
+
+
+def insert_rows(conn: Connection, target: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Bulk insert in chunks (one executemany each); returns the row count."""
+    count, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            conn.execute(insert(target), chunk)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        conn.execute(insert(target), chunk)
+        count += len(chunk)
+    return count
+
+
+def insert_returning_ids(conn: Connection, target: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Bulk insert that gives back the new ids in the order of `rows` (for rows other seeders refer to)."""
+    ids: list[int] = []
+    statement = insert(target).returning(target.c.id, sort_by_parameter_order=True)
+    for start in range(0, len(rows), CHUNK):
+        ids.extend(conn.scalars(statement, list(rows[start : start + CHUNK])))
+    return ids
+
+
+def seed_users(conn: Connection, ctx: SeedContext) -> int:
+    per_country = ctx.volumes["users_per_country"]
+    # Half delegates, a quarter observers, a quarter industry: the proportions of a real delegation.
+    mix = [(Role.delegate, per_country // 2), (Role.observer, per_country // 4)]
+    mix.append((Role.industry, per_country - sum(n for _, n in mix)))
+    specs: list[tuple[Role, str | None, int]] = [
+        (role, country, n) for country in COUNTRIES for role, count in mix for n in range(1, count + 1)
+    ]
+    staff = ctx.volumes["staff"]
+    specs += [(Role.admin, None, n) for n in range(1, 3)] + [(Role.secretariat, None, n) for n in range(1, staff - 1)]
+    rows = []
+    for role, country, n in specs:
+        email = f"{role.value}.{(country or 'qs').lower()}.{n:03d}@bench.example"
+        rows.append(
+            {
+                "email": email,
+                "email_key": email,
+                "display_name": f"{role.value.title()} {country or 'Secretariat'} {n:03d}",
+                "role": role,
+                "country_code": country,
+                "organisation": f"{country or 'Quad'} {role.value} office",
+                "status": "active",
+                "session_version": 1,
+                "created_at": ctx.now - timedelta(days=365),
+            }
+        )
+    for (role, country, _), user_id in zip(specs, insert_returning_ids(conn, table(User), rows), strict=True):
+        ctx.users.setdefault(role, []).append(user_id)
+        if country:
+            ctx.users_by_country.setdefault((role, country), []).append(user_id)
+    return len(rows)
+
+
+def seed_groups(conn: Connection, ctx: SeedContext) -> int:
+    count = ctx.volumes["groups"]
+    rows = []
+    for n in range(count):
+        area = TECHNOLOGY_AREAS[n % len(TECHNOLOGY_AREAS)]
+        number = n // len(TECHNOLOGY_AREAS) + 1
+        rows.append(
+            {
+                "slug": f"{area}-{number:02d}",
+                "name": f"{area.replace('-', ' ').title()} Working Group {number}",
+                "technology_area": area,
+                "charter": f"The **{area}** working group, number {number}.\n\n- Map supply chains\n- Align controls",
+                "status": "active",
+                "created_at": ctx.now - timedelta(days=300),
+            }
+        )
+    ctx.groups = insert_returning_ids(conn, table(WorkingGroup), rows)
+    return count
+
+
+def seed_memberships(conn: Connection, ctx: SeedContext) -> int:
+    """~20 members a group: 2 chairs (delegates), a secretariat member, delegates and observers of all countries."""
+    size = ctx.volumes["members_per_group"]
+    delegates, observers = ctx.users[Role.delegate], ctx.users[Role.observer]
+    rows = []
+    for index, group_id in enumerate(ctx.groups):
+        # The first delegate chairs the first group, so the signed-in benchmark user has a group.
+        chairs = [delegates[0], delegates[-1]] if index == 0 else ctx.rng.sample(delegates, 2)
+        picked = {user_id: "chair" for user_id in chairs}
+        picked[ctx.rng.choice(ctx.users[Role.secretariat])] = "member"
+        while len(picked) < size:
+            pool, role = (observers, "observer") if ctx.rng.random() < 0.25 else (delegates, "member")
+            picked.setdefault(ctx.rng.choice(pool), role)
+        created = ctx.now - timedelta(days=200)
+        rows += [{"group_id": group_id, "user_id": u, "role": r, "created_at": created} for u, r in picked.items()]
+    return insert_rows(conn, table(Membership), rows)
+
+
+def seed_audit_events(conn: Connection, ctx: SeedContext) -> int:
+    count = ctx.volumes["audit_events"]
+    actors = ctx.users[Role.delegate] + ctx.users[Role.secretariat]
+    start = ctx.now - timedelta(days=180)
+    step = timedelta(days=180) / count  # ascending in time, like a real append-only log
+
+    def rows() -> Iterable[dict[str, Any]]:
+        for n in range(count):
+            group_id = ctx.rng.choice(ctx.groups)
+            yield {
+                "actor_id": ctx.rng.choice(actors),
+                "action": AUDIT_ACTIONS[n % len(AUDIT_ACTIONS)],
+                "target_type": "working_group",
+                "target_id": str(group_id),
+                "group_id": group_id,
+                "data": {"n": n},
+                "created_at": start + step * n,
+            }
+
+    return insert_rows(conn, table(AuditEvent), rows())
+
+
+SEEDERS: list[tuple[str, Seeder]] = [
+    ("users", seed_users),
+    ("groups", seed_groups),
+    ("memberships", seed_memberships),
+    ("audit events", seed_audit_events),
+]
+
+marker_metadata = MetaData()
+# Says which dataset this database holds; written last, so a half-seeded database never looks complete.
+seed_marker = Table(
+    "bench_seed_marker",
+    marker_metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("details", Text, nullable=False),
+)
+
+
+def fingerprint() -> str:
+    described = {"format": SEED_FORMAT, "head": head_revision(), "volumes": VOLUMES, "seeders": [n for n, _ in SEEDERS]}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def db_kind(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+def _seeded_fingerprint(url: str) -> str | None:
+    if db_kind(url) == "sqlite" and not Path(make_url(url).database or "").exists():
+        return None
+    engine = build_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(seed_marker.name):
+                return None
+            return conn.scalar(select(seed_marker.c.fingerprint))
+    except Exception:
+        return None  # no such database yet, or unreadable: rebuild it
+    finally:
+        engine.dispose()
+
+
+def recreate_database(url: str) -> None:
+    """Starts from nothing: a new SQLite file, or the PostgreSQL database dropped and created again."""
+    parsed = make_url(url)
+    if db_kind(url) == "sqlite":
+        path = Path(parsed.database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    name = parsed.database or ""
+    # Dropping a database is only safe for one that exists to be benchmarked.
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    admin = build_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def seed(url: str) -> dict[str, Any]:
+    """Migrates a fresh database and fills it; returns rows and seconds per seeder."""
+    started = time.perf_counter()
+    command.upgrade(alembic_config(url), "head")
+    migrated = time.perf_counter()
+    ctx = SeedContext(volumes=VOLUMES, rng=random.Random(20261129), now=datetime.now(UTC))  # noqa: S311
+    steps: dict[str, dict[str, float]] = {}
+    engine = build_engine(url)
+    try:
+        with engine.begin() as conn:
+            for name, seeder in SEEDERS:
+                step_start = time.perf_counter()
+                rows = seeder(conn, ctx)
+                steps[name] = {"rows": rows, "seconds": round(time.perf_counter() - step_start, 2)}
+            details = {"volumes": VOLUMES, "steps": steps, "seeded_at": ctx.now.isoformat()}
+            marker_metadata.create_all(conn)
+            conn.execute(insert(seed_marker), {"fingerprint": fingerprint(), "details": json.dumps(details)})
+        if db_kind(url) == "postgresql":
+            # Planner statistics, as autovacuum would gather soon after a real bulk load.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+    return {
+        "migrate_seconds": round(migrated - started, 2),
+        "seed_seconds": round(time.perf_counter() - migrated, 2),
+        "steps": steps,
+    }
+
+
+def prepare_database(url: str, *, reseed: bool = False) -> dict[str, Any] | None:
+    """Reuses a database seeded with the same fingerprint; otherwise rebuilds it. None when reused."""
+    if not reseed and _seeded_fingerprint(url) == fingerprint():
+        return None
+    recreate_database(url)
+    return seed(url)
+
+
+@dataclass(frozen=True)
+class BenchUsers:
+    """Who the load generator acts as: one API token per role, the users behind them, and a group of theirs."""
+
+    tokens: dict[Role, str]
+    users: dict[Role, tuple[int, int]]  # role -> (user id, session version), for session cookies
+    group_slug: str  # the first group, chaired by the benchmark delegate
+
+
+def issue_credentials(url: str) -> BenchUsers:
+    """Fresh API tokens for the first user of each role, replacing earlier runs' (the secrets stay in memory)."""
+    tokens: dict[Role, str] = {}
+    users: dict[Role, tuple[int, int]] = {}
+    user_table, token_table, group_table = table(User), table(ApiToken), table(WorkingGroup)
+    engine = build_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(token_table).where(token_table.c.name == BENCH_TOKEN_NAME))
+            for role in Role:
+                row = conn.execute(
+                    select(user_table.c.id, user_table.c.session_version)
+                    .where(user_table.c.role == role.value, user_table.c.email_key.like("%@bench.example"))
+                    .order_by(user_table.c.id)
+                    .limit(1)
+                ).one()
+                prefix = f"{TOKEN_PREFIX}{secrets.token_hex(4)}"
+                raw = f"{prefix}_{secrets.token_urlsafe(32)}"
+                conn.execute(
+                    insert(token_table),
+                    {"user_id": row.id, "name": BENCH_TOKEN_NAME, "prefix": prefix, "token_hash": hash_token(raw)},
+                )
+                tokens[role], users[role] = raw, (row.id, row.session_version)
+            slug = conn.scalar(select(group_table.c.slug).order_by(group_table.c.id).limit(1))
+    finally:
+        engine.dispose()
+    return BenchUsers(tokens=tokens, users=users, group_slug=str(slug))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.seed", description=__doc__)
+    parser.add_argument("--db", default=DEFAULT_SQLITE_URL, help="database URL (default: a SQLite file in tmp)")
+    parser.add_argument("--reseed", action="store_true", help="rebuild even when the dataset matches")
+    args = parser.parse_args()
+    result = prepare_database(args.db, reseed=args.reseed)
+    print("dataset reused" if result is None else json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
