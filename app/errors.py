@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("app.errors")
@@ -166,6 +167,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, summary or "Invalid input", title="Invalid input", errors=errors)
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the request carried (a NUL character PostgreSQL cannot store, a number
+    # out of range): the caller's input, not a server fault.
+    log.info("database refused input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(
+        request, 422, "The request contains a value the database cannot store.", title="Invalid input"
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Logged for operators with the stack; the client only learns that something failed.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -180,4 +190,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)
