@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -10,8 +12,11 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("app.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -96,6 +101,18 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def write_if_possible(session: Session, change: Callable[[], None], what: str) -> None:
+    """A convenience write a read request makes (a last-used time): skipped when the database is busy.
+
+    SQLite cannot always turn a read transaction into a write one; such a write must not fail the request.
+    """
+    try:
+        with session.begin_nested():
+            change()
+    except OperationalError:
+        log.info("%s not recorded: database busy", what)
 
 
 def build_sessionmaker(engine: Engine) -> sessionmaker:

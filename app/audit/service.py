@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
 
@@ -31,6 +31,21 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_committed(
+    maker: sessionmaker[Session],
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: object = None,
+    *,
+    group_id: int | None = None,
+    **data: Any,
+) -> None:
+    """Records an event in its own transaction, committed before the caller goes on."""
+    with maker() as session, session.begin():
+        record(session, actor_id, action, target_type, target_id, group_id=group_id, **data)
 
 
 def events_for(session: Session, target_type: str, target_id: object, limit: int = 50) -> Sequence[AuditEvent]:

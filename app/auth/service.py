@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
-from app.db import utcnow
+from app.db import utcnow, write_if_possible
 from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.groups.models import Membership, MembershipRole
 from app.users.models import User, UserStatus
 
-log = logging.getLogger("app.auth")
 TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
 MAX_TOKEN_DAYS = 3650
 # Writing last_used_at on every call would turn each GET into a write; once a minute is enough.
@@ -60,17 +57,8 @@ def principal_from_bearer(session: Session, authorization: str, now: datetime | 
     if user.status is UserStatus.disabled:
         raise NotAuthenticated("this account is disabled")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        _note_use(session, token, now)
+        write_if_possible(session, lambda: setattr(token, "last_used_at", now), f"last use of token {token.id}")
     return principal_for(session, user, via_token=True)
-
-
-def _note_use(session: Session, token: ApiToken, now: datetime) -> None:
-    """Best effort: when the database is busy (SQLite allows one writer), the request goes on without it."""
-    try:
-        with session.begin_nested():
-            token.last_used_at = now
-    except OperationalError:
-        log.info("last-used time of token %s not recorded: database busy", token.id)
 
 
 def principal_from_session(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Annotated, BinaryIO, cast
 from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from app.audit import service as audit
 from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader
 from app.auth.principal import Principal
 from app.auth.visibility import Visibility
@@ -33,13 +35,14 @@ from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.routing import api_router, page_router
 from app.schemas import PageOut
-from app.storage.base import Storage
+from app.storage.base import FileMissing, Storage
 from app.templating import render
 
 api = api_router(prefix="/api/v1/documents", tags=["documents"])
 pages = page_router()
 
 CHUNK = 256 * 1024
+log = logging.getLogger("app.documents")
 
 
 def readable_document(document_id: ObjectId, db: DbSession, principal: CurrentPrincipal) -> Document:
@@ -133,8 +136,11 @@ def _filters(
     tag: str | None,
     controlled: bool | None,
     q: str | None,
+    *,
+    group_id: int | None = None,
 ) -> service.DocumentFilters:
-    group_id = groups.get_group(db, principal, group).id if group else None
+    if group:
+        group_id = groups.readable_group(db, principal, slug=group).id
     if owner and owner != service.SECRETARIAT and owner not in QUAD_COUNTRY_CODES:
         raise InvalidInput("owner must be a country code or 'secretariat'")
     try:
@@ -182,7 +188,7 @@ def create_document(
     tags: Annotated[str, Form(description="comma-separated")] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> DocumentDetail:
-    working_group = groups.get_group(db, principal, group)
+    working_group = groups.readable_group(db, principal, slug=group)
     fields = service.DocumentFields(title, description, _owner(owner), doc_type, visibility, _tags(tags))
     document = _create(request, background, db, principal, working_group, fields, file, note)
     return _detail(document)
@@ -307,7 +313,13 @@ def compare_api(
 
 def _download(request: Request, db: DbSession, principal: Principal, document: Document, number: int) -> Response:
     version = service.version_of(document, number)
-    service.authorize_download(db, principal, document, version)
+    audit_details = service.authorize_download(principal, document, version)
+    if audit_details is not None:
+        # Its own short transaction whose first statement is the write: on SQLite it queues for the write
+        # lock instead of failing to upgrade this request's read snapshot. No file leaves unaudited.
+        audit.record_committed(request.app.state.sessionmaker, **audit_details)
+    # Stamping and streaming need no database: give the connection back first.
+    db.commit()
     storage = _storage(request)
     disposition = formats.content_disposition(version.filename)
     if document.controlled:
@@ -318,21 +330,29 @@ def _download(request: Request, db: DbSession, principal: Principal, document: D
 
             stamped = _spooled()
             # PDF parsing seeks, and an object-store stream does not: copy the original to a local spool first.
-            with storage.open(version.sha256) as stream, _spooled() as original:
+            with _open_stored(storage, version) as stream, _spooled() as original:
                 shutil.copyfileobj(stream, original, CHUNK)
                 original.seek(0)
                 watermark_pdf(original, service.watermark_lines(principal, document), stamped)
             stamped.seek(0)
             return StreamingResponse(_chunks(stamped), media_type=version.content_type, headers=headers)
         return StreamingResponse(
-            _chunks(storage.open(version.sha256)), media_type=version.content_type, headers=headers
+            _chunks(_open_stored(storage, version)), media_type=version.content_type, headers=headers
         )
     etag = f'"{version.sha256}"'
     headers = {"Content-Disposition": disposition, "ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     headers["Content-Length"] = str(version.size)
-    return StreamingResponse(_chunks(storage.open(version.sha256)), media_type=version.content_type, headers=headers)
+    return StreamingResponse(_chunks(_open_stored(storage, version)), media_type=version.content_type, headers=headers)
+
+
+def _open_stored(storage: Storage, version: DocumentVersion) -> BinaryIO:
+    try:
+        return storage.open(version.sha256)
+    except FileMissing:
+        log.error("stored file %s of document version %s is missing", version.sha256, version.id)
+        raise NotFound("The file of this version is missing from storage; the operators have been told.") from None
 
 
 def _spooled() -> BinaryIO:
@@ -375,9 +395,9 @@ def group_documents_page(
     marking: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    group = groups.get_group(db, principal, slug)
+    group = groups.readable_group(db, principal, slug=slug)
     controlled = {"controlled": True, "unmarked": False}.get(marking or "")
-    filters = _filters(db, principal, slug, owner, type, tag, controlled, q)
+    filters = _filters(db, principal, None, owner, type, tag, controlled, q, group_id=group.id)
     found, total = service.list_documents(db, principal, filters, offset=page.offset, limit=page.size)
     owners = [c for c in QUAD_COUNTRY_CODES if permissions.can_add_for(principal, group.id, c)]
     return render(
@@ -404,7 +424,7 @@ def group_documents_page(
 
 @pages.get("/groups/{slug}/documents/new", response_class=HTMLResponse)
 def new_document_page(request: Request, slug: str, db: DbSession, principal: QuadReader) -> HTMLResponse:
-    group = groups.get_group(db, principal, slug)
+    group = groups.readable_group(db, principal, slug=slug)
     return render(request, "documents/new.html", {**_form_context(principal, group), "error": None, "values": {}})
 
 
@@ -424,7 +444,7 @@ def new_document(
     tags: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    group = groups.get_group(db, principal, slug)
+    group = groups.readable_group(db, principal, slug=slug)
     values = {
         "title": title,
         "doc_type": doc_type,
@@ -466,15 +486,8 @@ def _visibility(value: str) -> Visibility:
 
 @pages.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document: ReadableDocument, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
-    group = groups.get_group(db, principal, _group_slug(db, document))
+    group = groups.readable_group(db, principal, group_id=document.group_id)
     return render(request, "documents/detail.html", _document_context(principal, document, group))
-
-
-def _group_slug(db: DbSession, document: Document) -> str:
-    group = groups.get_by_id(db, document.group_id)
-    if group is None:
-        raise NotFound("no such working group")
-    return group.slug
 
 
 def _document_context(
@@ -504,7 +517,7 @@ def new_version(
     try:
         _add_version(request, background, db, principal, document, file, note)
     except DomainError as exc:
-        group = groups.get_group(db, principal, _group_slug(db, document))
+        group = groups.readable_group(db, principal, group_id=document.group_id)
         context = _document_context(principal, document, group, error=exc.detail)
         return render(request, "documents/detail.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
@@ -512,7 +525,7 @@ def new_version(
 
 @pages.get("/documents/{document_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, document: ReadableDocument, db: DbSession, principal: QuadReader) -> HTMLResponse:
-    group = groups.get_group(db, principal, _group_slug(db, document))
+    group = groups.readable_group(db, principal, group_id=document.group_id)
     if not permissions.can_edit(principal, document):
         raise Forbidden("Only the owner's delegates in this group, or the secretariat, may edit this document.")
     context = {**_form_context(principal, group), "document": document, "error": None}
@@ -555,7 +568,7 @@ def edit(
         service.set_marking(db, principal, document, marking)
     except DomainError as exc:
         db.rollback()
-        group = groups.get_group(db, principal, _group_slug(db, document))
+        group = groups.readable_group(db, principal, group_id=document.group_id)
         context = {**_form_context(principal, group), "document": document, "error": exc.detail}
         return render(request, "documents/edit.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
@@ -586,7 +599,7 @@ def compare_page(
 ) -> HTMLResponse:
     from app.documents.redline import collapse
 
-    group = groups.get_group(db, principal, _group_slug(db, document))
+    group = groups.readable_group(db, principal, group_id=document.group_id)
     result = service.compare(document, old, new)
     return render(
         request,

@@ -173,7 +173,8 @@ def get_document(session: Session, principal: Principal, document_id: int) -> Do
             selectinload(Document.tags),
             selectinload(Document.releases),
             selectinload(Document.versions).selectinload(DocumentVersion.uploader),
-            selectinload(Document.versions).selectinload(DocumentVersion.text),
+            # Only the extraction status: the text itself is read where it is needed (compare).
+            selectinload(Document.versions).selectinload(DocumentVersion.text).defer(VersionText.content),
         )
     )
     document = session.scalar(query)
@@ -438,14 +439,19 @@ def withdraw(session: Session, principal: Principal, document: Document) -> Docu
 # Downloads ---------------------------------------------------------------------------------------------------
 
 
-def authorize_download(session: Session, principal: Principal, document: Document, version: DocumentVersion) -> None:
-    """Every download of a marked file is audited, allowed or refused; refusals survive the rollback."""
+def authorize_download(principal: Principal, document: Document, version: DocumentVersion) -> dict[str, Any] | None:
+    """Refuses what the caller may not download. For a marked file, returns the audit event to record
+    before the file is served; refusals are recorded too (RefusalRecorded survives the rollback)."""
     allowed = permissions.may_download(principal, document)
     if not document.controlled:
         if not allowed:
             raise Forbidden("You may not download this file.")
-        return
-    details: dict[str, Any] = {
+        return None
+    event: dict[str, Any] = {
+        "actor_id": principal.user_id,
+        "target_type": "document",
+        "target_id": document.id,
+        "group_id": document.group_id,
         "version": version.number,
         "country": principal.country,
         "category": document.control_category.value if document.control_category else None,
@@ -454,22 +460,10 @@ def authorize_download(session: Session, principal: Principal, document: Documen
         raise RefusalRecorded(
             "This file is export-controlled. Only delegates of the countries on its release list, and "
             "secretariat staff cleared for controlled documents, may download it.",
-            actor_id=principal.user_id,
             action="document.download_refused",
-            target_type="document",
-            target_id=document.id,
-            group_id=document.group_id,
-            **details,
+            **event,
         )
-    audit.record(
-        session,
-        principal.user_id,
-        "document.download_controlled",
-        "document",
-        document.id,
-        group_id=document.group_id,
-        **details,
-    )
+    return {"action": "document.download_controlled", **event}
 
 
 def watermark_lines(principal: Principal, document: Document) -> list[str]:

@@ -73,6 +73,17 @@ def get_group(session: Session, principal: Principal, slug: str) -> WorkingGroup
     return group
 
 
+def readable_group(
+    session: Session, principal: Principal, *, slug: str | None = None, group_id: int | None = None
+) -> WorkingGroup:
+    """The group alone, without its members, for pages that only need its name and id."""
+    query = select(WorkingGroup).where(WorkingGroup.slug == slug if slug is not None else WorkingGroup.id == group_id)
+    group = session.scalar(query)
+    if group is None or not permissions.can_read(principal, group):
+        raise NotFound("no such working group")
+    return group
+
+
 def chairs_of(group: WorkingGroup) -> list[User]:
     return [m.user for m in group.memberships if m.role is MembershipRole.chair]
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.countries import service as countries
-from app.db import utcnow
+from app.db import utcnow, write_if_possible
 from app.errors import Conflict, InvalidInput, NotFound
 from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
 
@@ -182,5 +182,5 @@ def record_home_visit(session: Session, user_id: int) -> datetime | None:
     # A visit is remembered once per few minutes: reloading the page keeps the "new" marks, and a busy
     # home page does not turn every view into a write.
     if previous is None or now - previous > HOME_VISIT_RESOLUTION:
-        user.last_home_visit_at = now
+        write_if_possible(session, lambda: setattr(user, "last_home_visit_at", now), f"home visit of user {user.id}")
     return previous
