@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from base64 import b64encode
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,7 +16,7 @@ from itsdangerous import TimestampSigner
 
 from app.main import SESSION_COOKIE
 from app.users.models import Role
-from bench.seed import BenchUsers
+from bench.seed import SEARCH_WORD, BenchUsers
 
 
 class Kind(StrEnum):
@@ -24,6 +25,7 @@ class Kind(StrEnum):
     json_list = "json-list"
     json = "json"  # one object: p99 and error targets (the issue sets ratio targets for lists and pages)
     html = "html"
+    download = "download"  # a file: no ratio target (its cost is the bytes, or the watermark)
 
 
 class Auth(StrEnum):
@@ -36,21 +38,31 @@ class Auth(StrEnum):
 MIN_RATIO: dict[Kind, float] = {Kind.json_list: 0.40, Kind.html: 0.30}
 MAX_P99_MS = 100.0
 MAX_WORKER_RSS_MB = 150.0
+WATERMARK_MAX_P50_MS = 1000.0  # the issue: a stamped 100-page download answers well under a second
+# Stamping a 100-page PDF is ~40 ms of CPU per request: 32 of them at once on 2 workers would only measure the
+# queue (by Little's law p50 ≈ connections / throughput), not how long one person waits for the file.
+WATERMARK_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    path: str  # may contain {group}: the slug of a group the benchmark delegate chairs
+    # May contain {group} (the slug of a group the benchmark delegate chairs), or {document}, {text_document},
+    # {controlled_pdf}: documents the benchmark delegate may read and download (bench.seed.pick_documents).
+    path: str
     kind: Kind
     auth: Auth = Auth.anonymous
     role: Role = Role.delegate  # whose token or cookie, when auth is not anonymous
+    max_p50_ms: float | None = None  # a row's own latency target, where the issue sets one
+    max_p99_ms: float | None = MAX_P99_MS  # None where the issue sets the row a p50 target instead
+    connections: int | None = None  # wrk connections for this row; None: the run's --connections
 
     @property
     def label(self) -> str:
-        return self.path if self.auth is Auth.anonymous else f"{self.path} ({self.auth.value}:{self.role.value})"
+        label = self.path if self.auth is Auth.anonymous else f"{self.path} ({self.auth.value}:{self.role.value})"
+        return label if self.connections is None else f"{label} [{self.connections} conn]"
 
-    def url_path(self, group: str) -> str:
-        return self.path.format(group=group)
+    def url_path(self, placeholders: Mapping[str, str]) -> str:
+        return self.path.format_map(placeholders)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -65,6 +77,20 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("/groups/{group}", Kind.html, Auth.cookie),
     Endpoint("/login", Kind.html),
     Endpoint("/profile", Kind.html, Auth.cookie),
+    # Documents (20,000 in the dataset, ~400 a group).
+    Endpoint("/api/v1/documents?group={group}", Kind.json_list, Auth.bearer),
+    Endpoint("/groups/{group}/documents", Kind.html, Auth.cookie),
+    Endpoint(f"/api/v1/documents?q={SEARCH_WORD}", Kind.json_list, Auth.bearer),
+    Endpoint("/documents/{document}", Kind.html, Auth.cookie),
+    Endpoint("/api/v1/documents/{text_document}/versions/1/file", Kind.download, Auth.bearer),
+    Endpoint(
+        "/api/v1/documents/{controlled_pdf}/versions/1/file",
+        Kind.download,
+        Auth.bearer,
+        max_p50_ms=WATERMARK_MAX_P50_MS,
+        max_p99_ms=None,
+        connections=WATERMARK_CONNECTIONS,
+    ),
 ]
 
 

@@ -35,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per endpoint (default 10)")
     parser.add_argument("--quick", action="store_true", help="3 seconds per endpoint")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (rows marked [N conn] use N)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--reseed", action="store_true", help="rebuild the dataset even if it matches")
@@ -66,7 +66,9 @@ def count_statements(
 ) -> dict[Endpoint, tuple[int, int]]:
     counter = StatementCounter(env)
     try:
-        return {e: counter.measure(e.url_path(users.group_slug), request_headers(e, users, secret)) for e in endpoints}
+        return {
+            e: counter.measure(e.url_path(users.placeholders), request_headers(e, users, secret)) for e in endpoints
+        }
     finally:
         counter.close()
 
@@ -110,9 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rss_at_start = server.worker_memory_mb("VmRSS")
         for endpoint in endpoints:
             headers = request_headers(endpoint, users, secret)
-            url = server.url + endpoint.url_path(users.group_slug)
+            url = server.url + endpoint.url_path(users.placeholders)
             live_status = check_and_warm(url, headers)
-            load = run_wrk(wrk, url, headers, seconds=args.duration, connections=args.connections, threads=args.threads)
+            connections = endpoint.connections or args.connections
+            threads = min(args.threads, connections)  # wrk needs a connection per thread
+            load = run_wrk(wrk, url, headers, seconds=args.duration, connections=connections, threads=threads)
             local_status, count = statements[endpoint]
             rows.append(Row(endpoint, load, count, live_status if live_status != 200 else local_status))
             print(f"  {endpoint.label}: {load.requests_per_s:,.0f} req/s", flush=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Connection,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -35,14 +36,31 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
-from app.auth.service import TOKEN_PREFIX, hash_token
-from app.db import Base, build_engine
+from app.auth.principal import Principal
+from app.auth.service import TOKEN_PREFIX, hash_token, principal_for
+from app.auth.visibility import Visibility
+from app.db import Base, build_engine, build_sessionmaker
+from app.documents import permissions
+from app.documents.models import (
+    ControlCategory,
+    Document,
+    DocumentRelease,
+    DocumentTag,
+    DocumentType,
+    DocumentVersion,
+    ExtractionStatus,
+    VersionText,
+)
+from app.documents.service import get_document
+from app.errors import NotFound
 from app.groups.models import Membership, WorkingGroup
 from app.migrations_state import alembic_config, head_revision
 from app.users.models import Role, User
+from bench.files import BenchFile, bench_files, file_digests, remove_files, store_files
 
 BENCH_DIR = Path(__file__).resolve().parent
 TMP_DIR = BENCH_DIR / "results" / "tmp"
@@ -58,6 +76,7 @@ VOLUMES: dict[str, int] = {
     "groups": 50,
     "members_per_group": 20,  # including 2 chairs and one secretariat member
     "audit_events": 50_000,  # all with a group_id, so "what is new" has data
+    "documents": 20_000,  # ~400 a group; 1 version each (every 25th has 2), ~5% export-controlled
 }
 
 COUNTRIES = ("US", "JP", "AU", "IN")
@@ -73,6 +92,68 @@ TECHNOLOGY_AREAS = (
 AUDIT_ACTIONS = ("group.member_add", "group.update", "document.create", "meeting.schedule", "comment.submit")
 BENCH_TOKEN_NAME = "bench"  # noqa: S105  (a label, not a secret)
 
+# Documents: the word the search row looks for appears in the extracted text of about SEARCH_SHARE of versions.
+SEARCH_WORD = "lithography"
+SEARCH_SHARE = 0.05
+CONTROLLED_SHARE = 0.05
+DOCUMENT_TAGS = (
+    "supply-chain",
+    "export-controls",
+    "standards",
+    "research",
+    "procurement",
+    "cybersecurity",
+    "talent",
+    "funding",
+    "interoperability",
+    "open-ran",
+    "risk-assessment",
+    "pilot",
+)
+CONTROL_CODES = ("3A001.a.1", "3B001.f", "3E001", "5A002.a", "5D002", "1C351", "2B352", "6A003.b.4", "4A003", "EAR99")
+VISIBILITY_WEIGHTS = {Visibility.public: 2, Visibility.quad: 4, Visibility.group: 3, Visibility.country: 1}
+# Which file the versions of an unmarked document have (marked ones always have the 100-page report).
+FILE_WEIGHTS = {"note": 4, "brief": 2, "slides": 3, "report": 1}
+CONTENT_WORDS = (
+    "the",
+    "parties",
+    "review",
+    "supply",
+    "chain",
+    "resilience",
+    "for",
+    "critical",
+    "components",
+    "and",
+    "agree",
+    "on",
+    "shared",
+    "standards",
+    "delegations",
+    "note",
+    "risks",
+    "in",
+    "procurement",
+    "research",
+    "funding",
+    "talent",
+    "exchange",
+    "joint",
+    "pilots",
+    "while",
+    "secretariat",
+    "records",
+    "actions",
+    "owners",
+    "deadlines",
+    "follow",
+    "up",
+    "items",
+    "next",
+    "plenary",
+    "meeting",
+)
+
 
 @dataclass
 class SeedContext:
@@ -85,6 +166,7 @@ class SeedContext:
     users_by_country: dict[tuple[Role, str], list[int]] = field(default_factory=dict)
     groups: list[int] = field(default_factory=list)
     ids: dict[str, list[int]] = field(default_factory=dict)  # for later kinds: documents, meetings, ...
+    files: Mapping[str, BenchFile] = field(default_factory=dict)  # stored files, by name (bench/files.py)
 
 
 Seeder = Callable[[Connection, SeedContext], int]
@@ -211,11 +293,135 @@ def seed_audit_events(conn: Connection, ctx: SeedContext) -> int:
     return insert_rows(conn, table(AuditEvent), rows())
 
 
+def _extracted_text(rng: random.Random, title: str) -> str:
+    """What text extraction would have stored: the title and a paragraph; a few contain SEARCH_WORD."""
+    words = rng.choices(CONTENT_WORDS, k=rng.randint(40, 90))
+    if rng.random() < SEARCH_SHARE:
+        words.insert(rng.randrange(len(words) + 1), SEARCH_WORD)
+    return f"{title}\n\n{' '.join(words).capitalize()}."
+
+
+@dataclass(frozen=True)
+class _PlannedDocument:
+    number: int
+    title: str
+    file: str  # a bench file's base name: note, brief, slides or report
+    versions: int
+    author: int
+    created: datetime
+    updated: datetime
+
+
+def seed_documents(conn: Connection, ctx: SeedContext) -> int:
+    """Documents over all groups, with tags, release lists, versions (pointing at the stored bench files) and
+    their extracted text. Owners cycle through the countries; every 10th document is the secretariat's."""
+    count, rng = ctx.volumes["documents"], ctx.rng
+    types, categories = list(DocumentType), list(ControlCategory)
+    files, file_weights = list(FILE_WEIGHTS), list(FILE_WEIGHTS.values())
+    start = ctx.now - timedelta(days=360)
+    step = timedelta(days=350) / count  # ascending in time, as documents are added
+    documents: list[dict[str, Any]] = []
+    planned: list[_PlannedDocument] = []
+    tags: list[list[str]] = []
+    releases: list[list[str]] = []
+    for n in range(count):
+        owner = None if n % 10 == 9 else COUNTRIES[n % len(COUNTRIES)]
+        author = rng.choice(ctx.users_by_country[(Role.delegate, owner)] if owner else ctx.users[Role.secretariat])
+        # A secretariat document cannot be limited to one country (the service refuses it).
+        visibilities = [v for v in VISIBILITY_WEIGHTS if owner or v is not Visibility.country]
+        visibility = rng.choices(visibilities, [VISIBILITY_WEIGHTS[v] for v in visibilities])[0]
+        controlled = rng.random() < CONTROLLED_SHARE
+        versions = 2 if n % 25 == 12 else 1
+        created = start + step * n
+        updated = created + timedelta(days=rng.uniform(0, 10)) if versions == 2 else created
+        doc_type = types[n % len(types)]
+        topic = DOCUMENT_TAGS[n % len(DOCUMENT_TAGS)].replace("-", " ")
+        title = f"{doc_type.value.replace('_', ' ').capitalize()} {n + 1:05d} on {topic}"
+        file = "report" if controlled else rng.choices(files, file_weights)[0]
+        planned.append(_PlannedDocument(n + 1, title, file, versions, author, created, updated))
+        tags.append(rng.sample(DOCUMENT_TAGS, rng.choice((2, 3))))
+        if not controlled:
+            release: list[str] = []
+        elif owner:
+            release = sorted({owner, *rng.sample(COUNTRIES, rng.randint(1, 3))})
+        else:
+            release = sorted(rng.sample(COUNTRIES, rng.randint(2, 4)))
+        releases.append(release)
+        documents.append(
+            {
+                "group_id": rng.choice(ctx.groups),
+                "title": title,
+                "description": f"Submitted by the {owner or 'secretariat'} delegation. Covers **{topic}**.",
+                "owner_country": owner,
+                "doc_type": doc_type.value,
+                "visibility": visibility.value,
+                "controlled": controlled,
+                "control_category": rng.choice(categories).value if controlled else None,
+                "control_code": rng.choice(CONTROL_CODES) if controlled else None,
+                "created_by": author,
+                "updated_at": updated,
+                # About 1% withdrawn: hidden from lists, still in the table the list queries scan.
+                "withdrawn_at": updated + timedelta(hours=1) if n % 100 == 57 and not controlled else None,
+                "version_count": versions,
+                "created_at": created,
+            }
+        )
+    ids = insert_returning_ids(conn, table(Document), documents)
+    ctx.ids["documents"] = ids
+    insert_rows(
+        conn, table(DocumentTag), ({"document_id": i, "tag": t} for i, ts in zip(ids, tags, strict=True) for t in ts)
+    )
+    insert_rows(
+        conn,
+        table(DocumentRelease),
+        ({"document_id": i, "country_code": c} for i, cs in zip(ids, releases, strict=True) for c in cs),
+    )
+
+    version_rows: list[dict[str, Any]] = []
+    texts: list[tuple[str, datetime]] = []
+    for document_id, plan in zip(ids, planned, strict=True):
+        for number in range(1, plan.versions + 1):
+            stored = ctx.files[f"{plan.file}-v{number}"]
+            uploaded = plan.created if number == 1 else plan.updated
+            version_rows.append(
+                {
+                    "document_id": document_id,
+                    "number": number,
+                    "filename": f"{plan.file}-{plan.number:05d}-v{number}.{stored.extension}",
+                    "kind": stored.kind.value,
+                    "content_type": stored.content_type,
+                    "size": stored.size,
+                    "sha256": stored.sha256,
+                    "note": "" if number == 1 else "Revised after the delegations' comments.",
+                    "uploaded_by": plan.author,
+                    "created_at": uploaded,
+                }
+            )
+            texts.append((plan.title, uploaded))
+    version_ids = insert_returning_ids(conn, table(DocumentVersion), version_rows)
+    insert_rows(
+        conn,
+        table(VersionText),
+        (
+            {
+                "version_id": version_id,
+                "status": ExtractionStatus.done.value,
+                "content": _extracted_text(rng, title),
+                "error": None,
+                "updated_at": uploaded,
+            }
+            for version_id, (title, uploaded) in zip(version_ids, texts, strict=True)
+        ),
+    )
+    return count
+
+
 SEEDERS: list[tuple[str, Seeder]] = [
     ("users", seed_users),
     ("groups", seed_groups),
     ("memberships", seed_memberships),
     ("audit events", seed_audit_events),
+    ("documents", seed_documents),
 ]
 
 marker_metadata = MetaData()
@@ -229,12 +435,23 @@ seed_marker = Table(
 
 
 def fingerprint() -> str:
-    described = {"format": SEED_FORMAT, "head": head_revision(), "volumes": VOLUMES, "seeders": [n for n, _ in SEEDERS]}
+    described = {
+        "format": SEED_FORMAT,
+        "head": head_revision(),
+        "volumes": VOLUMES,
+        "seeders": [n for n, _ in SEEDERS],
+        "files": file_digests(),  # versions name their files by sha256: other bytes need other rows
+    }
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
 def db_kind(url: str) -> str:
     return make_url(url).get_backend_name()
+
+
+def data_dir(url: str) -> Path:
+    """The bench server's QUAD_DATA_DIR for this database: one per kind, holding the stored document files."""
+    return TMP_DIR / f"data-{db_kind(url)}"
 
 
 def _seeded_fingerprint(url: str) -> str | None:
@@ -280,7 +497,11 @@ def seed(url: str) -> dict[str, Any]:
     command.upgrade(alembic_config(url), "head")
     migrated = time.perf_counter()
     ctx = SeedContext(volumes=VOLUMES, rng=random.Random(20261129), now=datetime.now(UTC))  # noqa: S311
-    steps: dict[str, dict[str, float]] = {}
+    ctx.files = bench_files()
+    store_files(data_dir(url))
+    steps: dict[str, dict[str, float]] = {
+        "stored files": {"rows": len(ctx.files), "seconds": round(time.perf_counter() - migrated, 2)}
+    }
     engine = build_engine(url)
     try:
         with engine.begin() as conn:
@@ -307,8 +528,10 @@ def seed(url: str) -> dict[str, Any]:
 def prepare_database(url: str, *, reseed: bool = False) -> dict[str, Any] | None:
     """Reuses a database seeded with the same fingerprint; otherwise rebuilds it. None when reused."""
     if not reseed and _seeded_fingerprint(url) == fingerprint():
+        store_files(data_dir(url))  # puts back files of a cleaned data folder; nothing to do otherwise
         return None
     recreate_database(url)
+    remove_files(data_dir(url))  # the new dataset stores its own
     return seed(url)
 
 
@@ -319,10 +542,64 @@ class BenchUsers:
     tokens: dict[Role, str]
     users: dict[Role, tuple[int, int]]  # role -> (user id, session version), for session cookies
     group_slug: str  # the first group, chaired by the benchmark delegate
+    documents: dict[str, int] = field(default_factory=dict)  # path placeholder -> a document id (pick_documents)
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What `{name}` in an endpoint's path stands for."""
+        return {"group": self.group_slug, **{name: str(id_) for name, id_ in self.documents.items()}}
+
+
+def _with_version_file(name: str) -> Select[int]:
+    """Documents whose version 1 is the stored bench file `name`."""
+    digest = bench_files()[name].sha256
+    return select(DocumentVersion.document_id).where(DocumentVersion.number == 1, DocumentVersion.sha256 == digest)
+
+
+def pick_documents(session: Session, principal: Principal, group_id: int) -> dict[str, int]:
+    """The documents the rows ask for, chosen and then checked with the app's own rules for `principal`.
+
+    - document: the first row of the group's documents page (newest first), the one a member opens first;
+    - text_document: an unmarked document whose version 1 is the small text note (a plain download);
+    - controlled_pdf: an export-controlled document whose version 1 is the 100-page PDF and whose release list
+      has the caller's country (a watermarked download; only delegates of released countries get it).
+    """
+    readable = select(Document.id).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
+    queries = {
+        "document": readable.where(Document.group_id == group_id).order_by(
+            Document.updated_at.desc(), Document.id.desc()
+        ),
+        "text_document": readable.where(
+            Document.controlled.is_(False), Document.id.in_(_with_version_file("note-v1"))
+        ).order_by(Document.id),
+        "controlled_pdf": readable.where(
+            Document.controlled.is_(True),
+            Document.id.in_(_with_version_file("report-v1")),
+            Document.id.in_(
+                select(DocumentRelease.document_id).where(DocumentRelease.country_code == principal.country)
+            ),
+        ).order_by(Document.id),
+    }
+    chosen: dict[str, int] = {}
+    for name, query in queries.items():
+        document_id = session.scalar(query.limit(1))
+        if document_id is None:
+            raise SystemExit(f"the bench dataset has no document for {{{name}}}; rebuild it with --reseed")
+        try:
+            document = get_document(session, principal, document_id)  # what the routes load: 404 if unreadable
+        except NotFound:
+            raise SystemExit(f"document {document_id} ({{{name}}}) is not readable by the bench user") from None
+        if name != "document" and not permissions.may_download(principal, document):
+            raise SystemExit(f"document {document_id} ({{{name}}}) may not be downloaded by the bench user")
+        if name == "controlled_pdf" and not (document.controlled and principal.is_delegate and not principal.is_staff):
+            raise SystemExit("the watermarked download row needs a delegate of a released country")
+        chosen[name] = document_id
+    return chosen
 
 
 def issue_credentials(url: str) -> BenchUsers:
-    """Fresh API tokens for the first user of each role, replacing earlier runs' (the secrets stay in memory)."""
+    """Fresh API tokens for the first user of each role, replacing earlier runs' (the secrets stay in memory),
+    and the documents the rows ask for, readable (and downloadable) by the benchmark delegate."""
     tokens: dict[Role, str] = {}
     users: dict[Role, tuple[int, int]] = {}
     user_table, token_table, group_table = table(User), table(ApiToken), table(WorkingGroup)
@@ -344,10 +621,13 @@ def issue_credentials(url: str) -> BenchUsers:
                     {"user_id": row.id, "name": BENCH_TOKEN_NAME, "prefix": prefix, "token_hash": hash_token(raw)},
                 )
                 tokens[role], users[role] = raw, (row.id, row.session_version)
-            slug = conn.scalar(select(group_table.c.slug).order_by(group_table.c.id).limit(1))
+            group = conn.execute(select(group_table.c.id, group_table.c.slug).order_by(group_table.c.id).limit(1)).one()
+        with build_sessionmaker(engine)() as session:
+            delegate = session.get_one(User, users[Role.delegate][0])
+            documents = pick_documents(session, principal_for(session, delegate, via_token=True), group.id)
     finally:
         engine.dispose()
-    return BenchUsers(tokens=tokens, users=users, group_slug=str(slug))
+    return BenchUsers(tokens=tokens, users=users, group_slug=str(group.slug), documents=documents)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from types import TracebackType
 
 import httpx
 
-from bench.seed import TMP_DIR
+from bench.seed import TMP_DIR, data_dir
 
 BASE_URL = "https://bench.invalid"  # prod insists on https; cookies get the Secure flag, so bench builds its own
 
@@ -37,7 +37,7 @@ def production_environment(database_url: str, secret_key: str) -> dict[str, str]
         "SECRET_KEY": secret_key,
         "QUAD_BASE_URL": BASE_URL,
         "QUAD_IDP_FILE": str(idp_file),
-        "QUAD_DATA_DIR": str(TMP_DIR / "data"),
+        "QUAD_DATA_DIR": str(data_dir(database_url)),  # where the seed stored the document files
         "QUAD_LOG_LEVEL": "INFO",  # the default; the start-up lines tell when every worker is serving
     }
 
