@@ -41,7 +41,6 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(120, ge=5, alias="QUAD_SESSION_IDLE_MINUTES")
     session_max_hours: int = Field(12, ge=1, alias="QUAD_SESSION_MAX_HOURS")
     dev_login: bool | None = Field(None, alias="QUAD_DEV_LOGIN")
-    max_page_size: int = Field(100, ge=10, le=500, alias="QUAD_MAX_PAGE_SIZE")
     login_rate_limit: str = Field("20/minute", alias="QUAD_LOGIN_RATE_LIMIT")
     token_rate_limit: str = Field("30/minute", alias="QUAD_TOKEN_RATE_LIMIT")
     rate_limit_prefix: str = Field("quad", alias="QUAD_RATE_LIMIT_PREFIX")

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app import openapi
 from app.auth.oidc import OidcClients
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     install_error_handlers(app)
+    openapi.install(app)
 
     # Outermost last: headers wrap everything, including error pages.
     app.add_middleware(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import text
 from app.audit import service as audit
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
@@ -92,9 +93,7 @@ def create_token(
     expires_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Makes a token and returns it with its only plain-text copy."""
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise InvalidInput("a token needs a name of 1 to 80 characters")
+    name = text.one_line(name, "a token's name", 80)
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")
     if user.status is UserStatus.disabled:

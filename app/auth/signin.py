@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import text
 from app.audit import service as audit
 from app.auth.providers import IdentityProvider, ProviderKind
 from app.errors import Forbidden, InvalidInput
@@ -104,9 +105,7 @@ def create_industry_account(session: Session, identity: VerifiedIdentity, organi
         raise InvalidInput("only industry sign-ins complete a profile")
     if identity.provider.country is not None and country != identity.provider.country:
         raise InvalidInput("this provider serves one country only")
-    organisation = organisation.strip()
-    if not organisation or len(organisation) > 160:
-        raise InvalidInput("give your organisation (1 to 160 characters)")
+    organisation = text.one_line(organisation, "your organisation", 160)
     assert identity.email is not None
     user = users.create_user(
         session,

@@ -33,6 +33,7 @@ from app.documents.schemas import (
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
+from app.openapi import problems
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.storage.base import FileMissing, Storage
@@ -69,6 +70,14 @@ def _owner(value: str | None) -> str | None:
 
 def _tags(raw: str | None) -> tuple[str, ...]:
     return tuple(t for t in (raw or "").split(",") if t.strip())
+
+
+def _named_group(db: DbSession, principal: Principal, slug: str) -> WorkingGroup:
+    """A group named in a query or a form is input: an unknown one is invalid input (422), not a missing page."""
+    try:
+        return groups.readable_group(db, principal, slug=slug)
+    except NotFound:
+        raise InvalidInput(f"group: no working group {slug!r}") from None
 
 
 def _upload(request: Request, upload: UploadFile, note: str) -> tuple[service.Upload, service.UploadLimits]:
@@ -140,7 +149,7 @@ def _filters(
     group_id: int | None = None,
 ) -> service.DocumentFilters:
     if group:
-        group_id = groups.readable_group(db, principal, slug=group).id
+        group_id = _named_group(db, principal, group).id
     if owner and owner != service.SECRETARIAT and owner not in QUAD_COUNTRY_CODES:
         raise InvalidInput("owner must be a country code or 'secretariat'")
     try:
@@ -172,7 +181,12 @@ def list_documents(
     return PageOut.of([_summary(d) for d in found], page, total)
 
 
-@api.post("", status_code=status.HTTP_201_CREATED, summary="Upload a new document (its first version)")
+@api.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a new document (its first version)",
+    responses=problems(413, 415),
+)
 def create_document(
     request: Request,
     background: BackgroundTasks,
@@ -188,7 +202,7 @@ def create_document(
     tags: Annotated[str, Form(description="comma-separated")] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> DocumentDetail:
-    working_group = groups.readable_group(db, principal, slug=group)
+    working_group = _named_group(db, principal, group)
     fields = service.DocumentFields(title, description, _owner(owner), doc_type, visibility, _tags(tags))
     document = _create(request, background, db, principal, working_group, fields, file, note)
     return _detail(document)
@@ -263,7 +277,12 @@ def list_versions(document: ReadableDocument, _: AnyPrincipal) -> list[VersionOu
     return [_version_out(v) for v in document.versions]
 
 
-@api.post("/{document_id}/versions", status_code=status.HTTP_201_CREATED, summary="Upload a new version")
+@api.post(
+    "/{document_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a new version",
+    responses=problems(409, 413, 415),
+)
 def create_version(
     request: Request,
     background: BackgroundTasks,
@@ -280,7 +299,11 @@ def create_version(
     "/{document_id}/versions/{number}/file",
     summary="Download a version (marked PDFs are stamped with the downloader's name)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, 304: {"description": "Not modified"}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        304: {"description": "Not modified"},
+        **problems(403),
+    },
 )
 def download_api(
     request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
@@ -288,7 +311,7 @@ def download_api(
     return _download(request, db, principal, document, number)
 
 
-@api.get("/{document_id}/compare", summary="Redline between two versions' text")
+@api.get("/{document_id}/compare", summary="Redline between two versions' text", responses=problems(409))
 def compare_api(
     document: ReadableDocument,
     old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],

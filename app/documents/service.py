@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from app import text
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.auth.visibility import Visibility
@@ -96,18 +97,15 @@ def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def _validated(fields: DocumentFields) -> DocumentFields:
-    title = fields.title.strip()
-    if not title or len(title) > 200:
-        raise InvalidInput("a title of 1 to 200 characters is required")
-    if len(fields.description) > 20_000:
-        raise InvalidInput("the description is too long (20,000 characters at most)")
+    title = text.one_line(fields.title, "a title", 200)
+    description = text.paragraphs(fields.description, "the description", 20_000)
     if fields.owner_country is not None and fields.owner_country not in QUAD_COUNTRY_CODES:
         raise InvalidInput(f"owner must be one of {', '.join(QUAD_COUNTRY_CODES)} or the secretariat")
     if fields.visibility is Visibility.country and fields.owner_country is None:
         raise InvalidInput("a secretariat document cannot be limited to one country; choose another visibility")
     return DocumentFields(
         title=title,
-        description=fields.description.strip(),
+        description=description,
         owner_country=fields.owner_country,
         doc_type=fields.doc_type,
         visibility=fields.visibility,
@@ -223,8 +221,7 @@ def _append_version(
     upload: Upload,
     limits: UploadLimits,
 ) -> DocumentVersion:
-    if len(upload.note) > 2000:
-        raise InvalidInput("the version note is too long (2,000 characters at most)")
+    text.paragraphs(upload.note, "the version note", 2000)
     with _received(storage, upload, limits.max_bytes) as received:
         return _store_version(session, storage, principal, document, received, upload.note, limits)
 
@@ -384,9 +381,7 @@ def set_marking(session: Session, principal: Principal, document: Document, mark
             raise InvalidInput("a controlled document needs at least one country on its release list")
         if any(code not in QUAD_COUNTRY_CODES for code in release):
             raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
-        code = (marking.control_code or "").strip()
-        if len(code) > 64:
-            raise InvalidInput("the control code is at most 64 characters")
+        code = text.one_line(marking.control_code or "", "the control code", 64, required=False)
     else:
         release, code = (), ""
     before = _marking_snapshot(document)

@@ -14,6 +14,7 @@ from app.errors import DomainError, InvalidInput
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn, MemberOut
+from app.openapi import problems
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
@@ -85,7 +86,9 @@ def _detail(group: WorkingGroup, principal: Principal) -> GroupDetail:
     )
 
 
-@api.post("", status_code=status.HTTP_201_CREATED, summary="Create a working group (secretariat)")
+@api.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Create a working group (secretariat)", responses=problems(409)
+)
 def create_group(body: GroupIn, db: DbSession, principal: SecretariatPrincipal) -> GroupDetail:
     group = service.create_group(
         db,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app import text
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.errors import Conflict, InvalidInput, NotFound
@@ -117,11 +118,9 @@ def create_group(
     charter: str = "",
 ) -> WorkingGroup:
     slug = _validated_slug(slug)
-    name, technology_area = name.strip(), technology_area.strip().lower()
-    if not name:
-        raise InvalidInput("a working group needs a name")
-    if not technology_area:
-        raise InvalidInput("a working group needs a technology area")
+    name = text.one_line(name, "a working group's name", 160)
+    technology_area = text.one_line(technology_area, "the technology area", 64).lower()
+    charter = text.paragraphs(charter, "the charter", 50_000)
     if session.scalar(select(WorkingGroup.id).where(WorkingGroup.slug == slug)) is not None:
         raise Conflict(f"a working group {slug!r} already exists")
     group = WorkingGroup(
@@ -188,13 +187,9 @@ def update_group(
     charter: str,
     status: GroupStatus,
 ) -> WorkingGroup:
-    name, technology_area = name.strip(), technology_area.strip().lower()
-    if not name or len(name) > 160:
-        raise InvalidInput("a working group needs a name of 1 to 160 characters")
-    if not technology_area or len(technology_area) > 64:
-        raise InvalidInput("a working group needs a technology area (at most 64 characters)")
-    if len(charter) > 50_000:
-        raise InvalidInput("the charter is too long (50,000 characters at most)")
+    name = text.one_line(name, "a working group's name", 160)
+    technology_area = text.one_line(technology_area, "the technology area", 64).lower()
+    charter = text.paragraphs(charter, "the charter", 50_000)
     changes = {
         key: {"from": str(old), "to": str(new)}
         for key, old, new in (

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from app.auth import service as auth_service
 from app.auth.policy import AdminPrincipal, SecretariatPrincipal
 from app.deps import DbSession, ObjectId, Page
+from app.openapi import problems
 from app.routing import api_router, page_router
 from app.schemas import PageOut
 from app.templating import render
@@ -28,18 +29,18 @@ class AccountChange(BaseModel):
     export_cleared: bool | None = None
 
 
-@api.get("/pending", summary="Industry registrations waiting for the secretariat")
+@api.get("/pending", summary="Industry registrations waiting for the secretariat", responses=problems(403))
 def pending(db: DbSession, page: Page, principal: SecretariatPrincipal) -> PageOut[AccountOut]:
     found, total = service.pending_registrations(db, offset=page.offset, limit=page.size)
     return PageOut.of([AccountOut.model_validate(u) for u in found], page, total)
 
 
-@api.post("/{user_id}/approve", summary="Approve a pending industry participant")
+@api.post("/{user_id}/approve", summary="Approve a pending industry participant", responses=problems(409))
 def approve(user_id: ObjectId, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
     return AccountOut.model_validate(service.decide_registration(db, principal.user_id, user_id, approve=True))
 
 
-@api.post("/{user_id}/reject", summary="Reject a pending industry participant")
+@api.post("/{user_id}/reject", summary="Reject a pending industry participant", responses=problems(409))
 def reject(user_id: ObjectId, db: DbSession, principal: SecretariatPrincipal) -> AccountOut:
     return AccountOut.model_validate(service.decide_registration(db, principal.user_id, user_id, approve=False))
 

@@ -9,6 +9,7 @@ from app.auth.policy import ActivePrincipal, SignedInPrincipal
 from app.auth.ratelimit import TokenLimit
 from app.deps import DbSession, ObjectId, Page
 from app.errors import NotFound
+from app.openapi import problems
 from app.routing import api_router
 from app.schemas import PageOut
 from app.users import service
@@ -47,6 +48,7 @@ def my_tokens(db: DbSession, page: Page, principal: SignedInPrincipal) -> PageOu
     status_code=status.HTTP_201_CREATED,
     summary="Create an API token; the secret is shown once",
     dependencies=[TokenLimit],
+    responses=problems(429),
 )
 def create_my_token(body: TokenIn, db: DbSession, principal: ActivePrincipal) -> NewTokenOut:
     assert principal.user_id is not None

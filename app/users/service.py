@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import text
 from app.audit import service as audit
 from app.countries import service as countries
 from app.db import utcnow, write_if_possible
@@ -50,9 +51,8 @@ def create_user(
     language: str | None = None,
 ) -> User:
     email = normalise_email(email)
-    display_name = display_name.strip()
-    if not display_name:
-        raise InvalidInput("a name is required")
+    display_name = text.one_line(display_name, "a name", 120)
+    organisation = text.one_line(organisation or "", "the organisation", 160, required=False) or None
     if role in COUNTRY_ROLES and not country:
         raise InvalidInput(f"a {role.value} must have a country (US, JP, AU or IN)")
     if role not in COUNTRY_ROLES and country:
@@ -69,7 +69,7 @@ def create_user(
         display_name=display_name,
         role=role,
         country_code=country,
-        organisation=(organisation or "").strip() or None,
+        organisation=organisation,
         status=status,
         language=language,
     )

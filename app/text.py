@@ -1,0 +1,32 @@
+"""Checks for text people type: no control characters (which some databases cannot store), bounded length."""
+
+from __future__ import annotations
+
+import re
+
+from app.errors import InvalidInput
+
+# C0 controls except tab and line breaks, DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def one_line(value: str, what: str, max_length: int, *, required: bool = True) -> str:
+    """A name or title: trimmed, on one line, 1..max_length characters (0 allowed when not required)."""
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{what} is required")
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is at most {max_length} characters")
+    if _CONTROL.search(value) or "\n" in value or "\r" in value or "\t" in value:
+        raise InvalidInput(f"{what} may not contain line breaks or control characters")
+    return value
+
+
+def paragraphs(value: str, what: str, max_length: int) -> str:
+    """Free text such as a description or Markdown: line breaks allowed, control characters not."""
+    value = value.strip()
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is too long ({max_length:,} characters at most)")
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{what} may not contain control characters")
+    return value

@@ -1,0 +1,199 @@
+"""No N+1 queries: every list page and list endpoint runs as many SQL statements for 40 groups as for 3.
+
+Each case measures one request at a small data size, then adds much more data (3 -> 40 working groups of 3 -> 15
+members, each group with a chair of its own; 2 -> 30 API tokens; 1 -> 25 pending registrations) and measures the
+same request again. A query per row (a lazy load in a loop, a permission check per item) makes the second count
+larger. Lists are read with per_page=100 so that the bigger page really is bigger. A new list page or endpoint
+belongs in CASES (and its data in World.grow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app.auth import service as auth_service
+from app.groups import service as groups_service
+from app.groups.models import MembershipRole, WorkingGroup
+from app.users import service as users
+from app.users.models import Role, User, UserStatus
+from tests.support.query_counter import QueryCounter, count_queries
+
+SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1}
+BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25}
+# Who the members besides each group's own chair and the viewer are: every country, both government roles, and
+# the secretariat (shared between groups).
+MEMBER_MIX = [
+    (Role.delegate, "US"),
+    (Role.delegate, "JP"),
+    (Role.delegate, "AU"),
+    (Role.delegate, "IN"),
+    (Role.observer, "US"),
+    (Role.observer, "JP"),
+    (Role.observer, "AU"),
+    (Role.observer, "IN"),
+    (Role.secretariat, None),
+]
+
+
+@dataclass
+class World:
+    """The data behind the lists, grown through the service layer."""
+
+    db: Session
+    viewer: User  # the delegate whose groups and tokens the personal lists show
+    groups: list[WorkingGroup] = field(default_factory=list)
+    people: list[User] = field(default_factory=list)
+    members: dict[int, int] = field(default_factory=dict)
+    tokens: int = 0
+    pending: int = 0
+
+    def _person(self, n: int) -> User:
+        while len(self.people) <= n:
+            k = len(self.people)
+            role, country = MEMBER_MIX[k % len(MEMBER_MIX)]
+            self.people.append(
+                users.create_user(
+                    self.db,
+                    None,
+                    email=f"qc-member-{k}@example.org",
+                    display_name=f"Member {k:02d}",
+                    role=role,
+                    country=country,
+                    organisation="Ministry" if country else None,
+                )
+            )
+        return self.people[n]
+
+    def grow(self, *, groups: int, members: int, tokens: int, pending: int) -> None:
+        while len(self.groups) < groups:
+            n = len(self.groups)
+            group = groups_service.create_group(
+                self.db,
+                None,
+                slug=f"qc-group-{n:02d}",
+                name=f"QC group {n:02d}",
+                technology_area=groups_service.STARTING_TECHNOLOGY_AREAS[n % 3],
+                charter="Export controls on **advanced** technologies.",
+            )
+            # Each group has a chair of its own, so a lazy load per group cannot hide behind the identity map.
+            chair = users.create_user(
+                self.db,
+                None,
+                email=f"qc-chair-{n}@example.org",
+                display_name=f"Chair {n:02d}",
+                role=Role.delegate,
+                country=("US", "JP", "AU", "IN")[n % 4],
+            )
+            groups_service.add_member(self.db, None, group, chair, MembershipRole.chair)
+            groups_service.add_member(self.db, None, group, self.viewer, MembershipRole.member)
+            self.groups.append(group)
+            self.members[group.id] = 2
+        for group in self.groups:
+            while self.members[group.id] < members:
+                person = self._person(self.members[group.id] - 2)
+                groups_service.add_member(self.db, None, group, person, MembershipRole.member)
+                self.members[group.id] += 1
+        while self.tokens < tokens:
+            auth_service.create_token(self.db, None, self.viewer, name=f"token {self.tokens}")
+            self.tokens += 1
+        while self.pending < pending:
+            users.create_user(
+                self.db,
+                None,
+                email=f"qc-pending-{self.pending}@chips.example.com",
+                display_name=f"Pending {self.pending:02d}",
+                role=Role.industry,
+                country="JP",
+                organisation="Chips Inc.",
+                status=UserStatus.pending,
+            )
+            self.pending += 1
+        self.db.commit()
+
+
+# (label, who asks, how, path). `how` is "page" (a browser session) or "api" (a Bearer token);
+# anonymous requests go without either.
+CASES = [
+    ("home", "anonymous", "page", "/"),
+    ("home", "delegate", "page", "/"),
+    ("home", "secretariat", "page", "/"),
+    ("group page", "anonymous", "page", "/groups/qc-group-00"),
+    ("group page", "delegate", "page", "/groups/qc-group-00"),
+    ("group page", "secretariat", "page", "/groups/qc-group-00"),
+    ("profile", "delegate", "page", "/profile"),
+    ("approvals", "secretariat", "page", "/admin/approvals?per_page=100"),
+    ("approvals", "admin", "page", "/admin/approvals?per_page=100"),
+    ("working groups", "anonymous", "api", "/api/v1/working-groups?per_page=100"),
+    ("working groups", "delegate", "api", "/api/v1/working-groups?per_page=100"),
+    ("working groups", "secretariat", "api", "/api/v1/working-groups?per_page=100"),
+    ("working group", "anonymous", "api", "/api/v1/working-groups/qc-group-00"),
+    ("working group", "delegate", "api", "/api/v1/working-groups/qc-group-00"),
+    ("working group", "secretariat", "api", "/api/v1/working-groups/qc-group-00"),
+    ("countries", "anonymous", "api", "/api/v1/countries?per_page=100"),
+    ("countries", "delegate", "api", "/api/v1/countries?per_page=100"),
+    ("my tokens", "delegate", "api", "/api/v1/me/tokens?per_page=100"),
+    ("pending users", "secretariat", "api", "/api/v1/users/pending?per_page=100"),
+    ("pending users", "admin", "api", "/api/v1/users/pending?per_page=100"),
+]
+
+
+def measure(app: FastAPI, http: httpx.Client, path: str) -> QueryCounter:
+    # The first call may write once (a token's last_used_at); the measured one is the steady state.
+    warm = http.get(path)
+    assert warm.status_code == 200, f"{path}: {warm.status_code} {warm.text[:500]}"
+    with count_queries(app) as queries:
+        response = http.get(path)
+    assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:500]}"
+    return queries
+
+
+def test_no_list_runs_a_query_per_row(
+    app: FastAPI,
+    db: Session,
+    client: httpx.Client,
+    make_user: Callable[..., User],
+    browser_as: Callable[[User], httpx.Client],
+    api_as: Callable[[User], httpx.Client],
+) -> None:
+    """Every case of CASES, at the small and at the big data size, in one world (growing it is the slow part)."""
+    delegate = make_user(Role.delegate, "US", name="Viewer Delegate")
+    staff = {"delegate": delegate, "secretariat": make_user(Role.secretariat), "admin": make_user(Role.admin)}
+    callers: dict[tuple[str, str], httpx.Client] = {("anonymous", "page"): client, ("anonymous", "api"): client}
+    for who, user in staff.items():
+        callers[(who, "page")] = browser_as(user)
+        callers[(who, "api")] = api_as(user)
+    world = World(db, delegate)
+
+    world.grow(**SMALL)
+    small = [measure(app, callers[(who, how)], path) for _, who, how, path in CASES]
+    world.grow(**BIG)
+    big = [measure(app, callers[(who, how)], path) for _, who, how, path in CASES]
+
+    table, grew = [], []
+    for (label, who, _, path), before, after in zip(CASES, small, big, strict=True):
+        table.append(f"{label:<15} {who:<12} {path:<45} small={before.count:<3} big={after.count}")
+        if after.count != before.count:
+            grew.append(f"--- {path} as {who} ---\nsmall: {before.report()}\nbig: {after.report()}")
+    print("\nSQL statements per request\n" + "\n".join(table))
+    assert not grew, (
+        f"queries grew with the data ({SMALL} -> {BIG}); N+1?\n" + "\n".join(table) + "\n" + "\n".join(grew)
+    )
+
+
+def test_the_counter_sees_every_statement_of_a_request(
+    app: FastAPI, client: httpx.Client, make_group: Callable[..., WorkingGroup]
+) -> None:
+    """The helper itself: a request is seen (at least one query), and nothing outside the block is counted."""
+    make_group("qc-counter")
+    with count_queries(app) as queries:
+        assert client.get("/api/v1/working-groups/qc-counter").status_code == 200
+    assert queries.count >= 1
+    assert any("working_group" in q for q in queries.queries), queries.report()
+    after = queries.count
+    client.get("/api/v1/working-groups/qc-counter")
+    assert queries.count == after
