@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,11 +16,10 @@ from app.config import Settings
 from app.groups import service as groups
 from app.groups.models import MembershipRole, WorkingGroup
 from app.main import create_app
-from app.migrations_state import alembic_config
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
 from tests.oidc.harness import ClientSpec, IssuerSpec, OidcProviders, ensure_installed
-from tests.support.databases import reset_test_database
+from tests.support.databases import migrated_scratch_database
 from tests.support.s3 import moto_server
 from tests.support.server import free_port, serve
 from tests.support.sessions import sign_in
@@ -35,12 +33,10 @@ def server_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = reset_test_database(tmp_path_factory.mktemp("db"))
-    config = alembic_config(url)
-    config.attributes["configure_logging"] = False
-    command.upgrade(config, "head")
-    return url
+def database_url() -> Iterator[str]:
+    """The suite's own migrated database, dropped at the end, so parallel runs never meet."""
+    with migrated_scratch_database("quad_test") as url:
+        yield url
 
 
 # The identity providers every test app trusts: real oidc-provider issuers on loopback.

@@ -9,6 +9,7 @@ belongs in CASES (and its data in World.grow).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,14 +18,16 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
+from app.documents import service as documents_service
 from app.groups import service as groups_service
 from app.groups.models import MembershipRole, WorkingGroup
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
+from tests.support.documents import make_document
 from tests.support.query_counter import QueryCounter, count_queries
 
-SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1}
-BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25}
+SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1, "documents": 2, "versions": 1}
+BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25, "documents": 30, "versions": 8}
 # Who the members besides each group's own chair and the viewer are: every country, both government roles, and
 # the secretariat (shared between groups).
 MEMBER_MIX = [
@@ -45,12 +48,15 @@ class World:
     """The data behind the lists, grown through the service layer."""
 
     db: Session
+    app: FastAPI
     viewer: User  # the delegate whose groups and tokens the personal lists show
     groups: list[WorkingGroup] = field(default_factory=list)
     people: list[User] = field(default_factory=list)
     members: dict[int, int] = field(default_factory=dict)
     tokens: int = 0
     pending: int = 0
+    documents: list[int] = field(default_factory=list)
+    versions: int = 0
 
     def _person(self, n: int) -> User:
         while len(self.people) <= n:
@@ -69,7 +75,7 @@ class World:
             )
         return self.people[n]
 
-    def grow(self, *, groups: int, members: int, tokens: int, pending: int) -> None:
+    def grow(self, *, groups: int, members: int, tokens: int, pending: int, documents: int, versions: int) -> None:
         while len(self.groups) < groups:
             n = len(self.groups)
             group = groups_service.create_group(
@@ -114,6 +120,23 @@ class World:
             )
             self.pending += 1
         self.db.commit()
+        # Documents of the viewer's delegation in the first group, tagged and some marked; the first one gains
+        # versions, so its page and version list grow too.
+        while len(self.documents) < documents:
+            n = len(self.documents)
+            document = make_document(
+                self.db, self.app, self.viewer, self.groups[0], title=f"QC paper {n:02d}", tags=(f"tag{n % 5}", "qc"),
+                controlled=n % 3 == 0, release=("US", "JP"),
+            )
+            self.documents.append(document.id)
+        principal = auth_service.principal_for(self.db, self.viewer)
+        first = documents_service.get_document(self.db, principal, self.documents[0])
+        limits = documents_service.UploadLimits(max_bytes=1024 * 1024)
+        while self.versions < versions:
+            upload = documents_service.Upload(io.BytesIO(f"Revision {self.versions}.".encode()), "note.txt")
+            documents_service.add_version(self.db, principal, self.app.state.storage, first, upload, limits)
+            self.versions += 1
+        self.db.commit()
 
 
 # (label, who asks, how, path). `how` is "page" (a browser session) or "api" (a Bearer token);
@@ -139,6 +162,12 @@ CASES = [
     ("my tokens", "delegate", "api", "/api/v1/me/tokens?per_page=100"),
     ("pending users", "secretariat", "api", "/api/v1/users/pending?per_page=100"),
     ("pending users", "admin", "api", "/api/v1/users/pending?per_page=100"),
+    ("documents", "delegate", "api", "/api/v1/documents?per_page=100"),
+    ("documents", "anonymous", "api", "/api/v1/documents?per_page=100&tag=qc"),
+    ("group documents", "delegate", "page", "/groups/qc-group-00/documents?per_page=100"),
+    ("document", "delegate", "page", "/documents/{first_document}"),
+    ("document", "delegate", "api", "/api/v1/documents/{first_document}"),
+    ("versions", "delegate", "api", "/api/v1/documents/{first_document}/versions"),
 ]
 
 
@@ -167,12 +196,16 @@ def test_no_list_runs_a_query_per_row(
     for who, user in staff.items():
         callers[(who, "page")] = browser_as(user)
         callers[(who, "api")] = api_as(user)
-    world = World(db, delegate)
+    world = World(db, app, delegate)
+
+    def measure_all() -> list[QueryCounter]:
+        first = {"first_document": world.documents[0]}
+        return [measure(app, callers[(who, how)], path.format(**first)) for _, who, how, path in CASES]
 
     world.grow(**SMALL)
-    small = [measure(app, callers[(who, how)], path) for _, who, how, path in CASES]
+    small = measure_all()
     world.grow(**BIG)
-    big = [measure(app, callers[(who, how)], path) for _, who, how, path in CASES]
+    big = measure_all()
 
     table, grew = [], []
     for (label, who, _, path), before, after in zip(CASES, small, big, strict=True):

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import text
@@ -109,9 +109,11 @@ def create_token(
     return token, raw
 
 
-def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
-    return session.scalars(query).all()
+def tokens_of(session: Session, user_id: int, *, offset: int = 0, limit: int = 100) -> tuple[Sequence[ApiToken], int]:
+    """A person's tokens, newest first, one page at a time."""
+    total = session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user_id)) or 0
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()).offset(offset).limit(limit)
+    return session.scalars(query).all(), total
 
 
 def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id: int | None = None) -> ApiToken:

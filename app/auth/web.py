@@ -194,7 +194,7 @@ def _profile(request: Request, db: DbSession, principal: SignedInPrincipal, **ex
     assert principal.user_id is not None
     context = {
         "groups": groups.groups_of(db, principal),
-        "tokens": auth_service.tokens_of(db, principal.user_id),
+        "tokens": auth_service.tokens_of(db, principal.user_id)[0],
         "new_token": None,
         "error": None,
         **extra,

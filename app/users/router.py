@@ -38,9 +38,8 @@ def me(principal: SignedInPrincipal) -> MeOut:
 @api.get("/tokens", summary="My API tokens (never the secret itself)")
 def my_tokens(db: DbSession, page: Page, principal: SignedInPrincipal) -> PageOut[TokenOut]:
     assert principal.user_id is not None
-    tokens = auth_service.tokens_of(db, principal.user_id)
-    window = tokens[page.offset : page.offset + page.size]
-    return PageOut.of([TokenOut.model_validate(t) for t in window], page, len(tokens))
+    tokens, total = auth_service.tokens_of(db, principal.user_id, offset=page.offset, limit=page.size)
+    return PageOut.of([TokenOut.model_validate(t) for t in tokens], page, total)
 
 
 @api.post(

@@ -39,26 +39,14 @@ def scratch_database(prefix: str = "quad_scratch") -> Iterator[str]:
         admin.dispose()
 
 
-def reset_test_database(folder: Path) -> str:
-    """The suite's main database, emptied: a fresh SQLite file, or the PostgreSQL `public` schema dropped."""
-    if not ON_POSTGRES:
-        return f"sqlite:///{folder / 'test.db'}"
-    engine = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return _admin_url()
-
-
 @contextmanager
-def migrated_scratch_database() -> Iterator[str]:
+def migrated_scratch_database(prefix: str = "quad_scratch") -> Iterator[str]:
     """A scratch database at the newest migration, for tests that need committed data (a second app)."""
     from alembic import command
 
     from app.migrations_state import alembic_config
 
-    with scratch_database() as url:
+    with scratch_database(prefix) as url:
         config = alembic_config(url)
         config.attributes["configure_logging"] = False
         command.upgrade(config, "head")
