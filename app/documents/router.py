@@ -478,19 +478,21 @@ def new_document(
         "note": note,
     }
     try:
-        fields = service.DocumentFields(
-            title,
-            description,
-            _owner(owner or None),
-            _doc_type(doc_type),
-            _visibility(visibility),
-            _tags(tags),
-        )
+        fields = _fields_from_form(title, description, owner, doc_type, visibility, tags)
         document = _create(request, background, db, principal, group, fields, file, note)
     except DomainError as exc:
         context = {**_form_context(principal, group), "error": exc.detail, "values": values}
         return render(request, "documents/new.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
+
+
+def _fields_from_form(
+    title: str, description: str, owner: str, doc_type: str, visibility: str, tags: str
+) -> service.DocumentFields:
+    """The upload and edit forms send the same fields as strings; choices are checked here."""
+    return service.DocumentFields(
+        title, description, _owner(owner or None), _doc_type(doc_type), _visibility(visibility), _tags(tags)
+    )
 
 
 def _doc_type(value: str) -> DocumentType:
@@ -573,14 +575,7 @@ def edit(
     release: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     try:
-        fields = service.DocumentFields(
-            title,
-            description,
-            _owner(owner or None),
-            _doc_type(doc_type),
-            _visibility(visibility),
-            _tags(tags),
-        )
+        fields = _fields_from_form(title, description, owner, doc_type, visibility, tags)
         service.update_metadata(db, principal, document, fields)
         marking = service.Marking(
             controlled=controlled == "yes",
