@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import text
 from app.audit import service as audit
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
-from app.db import utcnow, write_if_possible
+from app.db import paged, utcnow, write_if_possible
 from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.groups.models import Membership, MembershipRole
 from app.users.models import User, UserStatus
@@ -111,9 +111,8 @@ def create_token(
 
 def tokens_of(session: Session, user_id: int, *, offset: int = 0, limit: int = 100) -> tuple[Sequence[ApiToken], int]:
     """A person's tokens, newest first, one page at a time."""
-    total = session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user_id)) or 0
-    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()).offset(offset).limit(limit)
-    return session.scalars(query).all(), total
+    query = select(ApiToken).where(ApiToken.user_id == user_id)
+    return paged(session, query, order_by=(ApiToken.id.desc(),), offset=offset, limit=limit)
 
 
 def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id: int | None = None) -> ApiToken:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from app import text
@@ -20,7 +20,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.db import utcnow
+from app.db import paged, utcnow
 from app.documents import formats, permissions, redline
 from app.documents.models import (
     ControlCategory,
@@ -152,15 +152,14 @@ def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Document
 def list_documents(
     session: Session, principal: Principal, filters: DocumentFilters, *, offset: int = 0, limit: int = 20
 ) -> tuple[Sequence[Document], int]:
-    query = _filtered(principal, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = (
-        query.options(selectinload(Document.tags), selectinload(Document.releases))
-        .order_by(Document.updated_at.desc(), Document.id.desc())
-        .offset(offset)
-        .limit(limit)
+    return paged(
+        session,
+        _filtered(principal, filters),
+        order_by=(Document.updated_at.desc(), Document.id.desc()),
+        offset=offset,
+        limit=limit,
+        options=(selectinload(Document.tags), selectinload(Document.releases)),
     )
-    return session.scalars(page).all(), total
 
 
 def get_document(session: Session, principal: Principal, document_id: int) -> Document:

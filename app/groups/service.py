@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from app import text
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.db import paged
 from app.errors import Conflict, InvalidInput, NotFound
 from app.groups import permissions
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
@@ -40,10 +41,15 @@ class GroupListing:
 
 
 def list_groups(session: Session, principal: Principal, *, offset: int = 0, limit: int = 100) -> GroupListing:
-    where = permissions.readable_groups(principal)
-    total = session.scalar(select(func.count()).select_from(WorkingGroup).where(where)) or 0
-    query = select(WorkingGroup).where(where).order_by(WorkingGroup.name, WorkingGroup.id).offset(offset).limit(limit)
-    found = session.scalars(query).all()
+    found, total = paged(
+        session,
+        select(WorkingGroup).where(permissions.readable_groups(principal)),
+        order_by=(WorkingGroup.name, WorkingGroup.id),
+        offset=offset,
+        limit=limit,
+        # Lists never show the charter, which can be long.
+        options=(defer(WorkingGroup.charter),),
+    )
     ids = [g.id for g in found]
     if not ids:
         return GroupListing(found, total, {}, {})

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import text
 from app.audit import service as audit
 from app.countries import service as countries
-from app.db import utcnow, write_if_possible
+from app.db import paged, utcnow, write_if_possible
 from app.errors import Conflict, InvalidInput, NotFound
 from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
 
@@ -95,9 +95,7 @@ def get(session: Session, user_id: int) -> User | None:
 
 
 def list_users(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[Sequence[User], int]:
-    total = session.scalar(select(func.count()).select_from(User)) or 0
-    users = session.scalars(select(User).order_by(User.id).offset(offset).limit(limit)).all()
-    return users, total
+    return paged(session, select(User), order_by=(User.id,), offset=offset, limit=limit)
 
 
 def set_preferences(session: Session, user: User, *, language: str | None = None, time_zone: str | None = None) -> None:
@@ -115,10 +113,8 @@ def set_preferences(session: Session, user: User, *, language: str | None = None
 
 
 def pending_registrations(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[Sequence[User], int]:
-    where = (User.status == UserStatus.pending, User.role == Role.industry)
-    total = session.scalar(select(func.count()).select_from(User).where(*where)) or 0
-    found = session.scalars(select(User).where(*where).order_by(User.created_at, User.id).offset(offset).limit(limit))
-    return found.all(), total
+    query = select(User).where(User.status == UserStatus.pending, User.role == Role.industry)
+    return paged(session, query, order_by=(User.created_at, User.id), offset=offset, limit=limit)
 
 
 def decide_registration(session: Session, actor_id: int | None, user_id: int, *, approve: bool) -> User:
