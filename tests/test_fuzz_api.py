@@ -103,7 +103,7 @@ def caller(
         return Caller(role, {}, known)
     user = make_user(Role(role), "US", name=f"Fuzz {role.title()}")
     raw = token_for(user)
-    own_token = auth_service.tokens_of(db, user.id)[0]
+    own_token = auth_service.tokens_of(db, user.id)[0][0]
     known["user_id"].append(user.id)
     known["token_id"].append(own_token.id)
     return Caller(role, {"Authorization": f"Bearer {raw}"}, known)
