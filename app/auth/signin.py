@@ -140,7 +140,3 @@ def _usable(user: User) -> User:
 
 def record_sign_in(session: Session, user: User, provider_name: str) -> None:
     audit.record(session, user.id, "auth.sign_in", "user", user.id, provider=provider_name)
-
-
-def record_refusal(session: Session, provider_name: str, reason: str) -> None:
-    audit.record(session, None, "auth.refused", "provider", provider_name, reason=reason)

@@ -16,7 +16,7 @@ from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.deps import DbSession, FormId, ObjectId
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
 from app.routing import page_router
 from app.templating import render
@@ -75,11 +75,10 @@ async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincip
         identity, id_token = await _oidc(request).finish(request, name)
         outcome = signin.resolve_account(db, identity)
     except SignInRefused as exc:
-        # Nothing the attempt wrote survives, but the refusal itself is kept for the audit trail.
-        db.rollback()
-        signin.record_refusal(db, name, exc.detail)
-        db.commit()
-        raise
+        # Nothing the attempt wrote survives, but the refusal itself stays on the audit trail.
+        raise RefusalRecorded(
+            exc.detail, actor_id=None, action="auth.refused", target_type="provider", target_id=name, reason=exc.detail
+        ) from exc
     if isinstance(outcome, NeedsOnboarding):
         request.session[ONBOARDING_KEY] = _remember(outcome)
         return RedirectResponse("/auth/onboarding", status_code=303)
