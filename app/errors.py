@@ -21,6 +21,17 @@ log = logging.getLogger("app.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction into the translation catalog, and returns it unchanged.
+
+    Services raise errors in English (the JSON API keeps English, which API clients expect). Wrapping a
+    static detail in N_() puts it in the catalog, so an HTML page translates it when it is shown (see
+    app.templating.render_error_page and the `translated` filter). A message built with an f-string
+    cannot be found in the catalog and stays English.
+    """
+    return message
+
+
 class DomainError(Exception):
     status = 400
     title = "Bad request"
@@ -87,7 +98,7 @@ class RateLimited(DomainError):
     title = "Too many requests"
 
     def __init__(self, retry_after: int, detail: str = "") -> None:
-        super().__init__(detail or "Too many requests; try again later.")
+        super().__init__(detail or N_("Too many requests; try again later."))
         self.retry_after = retry_after
 
 
@@ -172,14 +183,14 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     # out of range): the caller's input, not a server fault.
     log.info("database refused input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return error_response(
-        request, 422, "The request contains a value the database cannot store.", title="Invalid input"
+        request, 422, N_("The request contains a value the database cannot store."), title="Invalid input"
     )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Logged for operators with the stack; the client only learns that something failed.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    response = error_response(request, 500, "An unexpected error occurred. It has been logged.")
+    response = error_response(request, 500, N_("An unexpected error occurred. It has been logged."))
     # Starlette answers a crash outside the middleware stack, so the security headers are added here.
     for name, value in getattr(request.app.state, "security_headers", {}).items():
         response.headers.setdefault(name, value)

@@ -138,6 +138,15 @@ def render_markdown(text: str | None) -> Markup:
 
 
 @pass_context
+def translated(context: Context, message: str | None) -> str:
+    """`{{ error|translated }}`: a message from Python (an error detail marked with app.errors.N_) in the
+    page's language. A message the catalog does not know (one built with an f-string) stays as it is."""
+    if not message:
+        return ""
+    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(str(message))
+
+
+@pass_context
 def format_datetime(context: Context, value: datetime | None, time_zone: str | None = None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -159,6 +168,7 @@ def build_environment() -> Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = render_markdown
     env.filters["datetime"] = format_datetime
+    env.filters["translated"] = translated
     env.globals["LANGUAGES"] = LANGUAGES
     return env
 
@@ -199,6 +209,9 @@ def render_error_page(
     request: Request, status: int, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> Response:
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    # Services raise details in English; a page shows them in the reader's language when the catalog knows
+    # them (details marked with app.errors.N_). Unknown (dynamic) details are returned unchanged.
+    detail = gettext_for(negotiate_language(request))(detail)
     return render(
         request, template, {"status": status, "detail": detail}, status_code=status, headers=dict(headers or {})
     )

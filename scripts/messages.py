@@ -77,7 +77,7 @@ def extract_messages() -> Catalog:
         PROJECT_ROOT,
         method_map,
         options_map,
-        keywords=DEFAULT_KEYWORDS,
+        keywords={**DEFAULT_KEYWORDS, "N_": None},
         comment_tags=COMMENT_TAGS,
         strip_comment_tags=True,
         directory_filter=directory_filter,

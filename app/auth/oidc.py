@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 
 from app.auth.providers import IdentityProvider, ProviderRegistry
 from app.auth.signin import SignInRefused, VerifiedIdentity
-from app.errors import NotFound, ServiceUnavailable
+from app.errors import N_, NotFound, ServiceUnavailable
 
 log = logging.getLogger("app.auth.oidc")
 PROVIDER_TIMEOUT_SECONDS = 10
@@ -82,10 +82,10 @@ class OidcClients:
         except OAuthError as exc:
             raise SignInRefused(f"Sign-in was not completed ({exc.error or 'invalid request'}).") from exc
         except (JoseError, ValueError, KeyError) as exc:
-            raise SignInRefused("The sign-in service sent an identity token that failed verification.") from exc
+            raise SignInRefused(N_("The sign-in service sent an identity token that failed verification.")) from exc
         claims = token.get("userinfo")
         if not claims or not claims.get("sub"):
-            raise SignInRefused("The sign-in service sent no identity token.")
+            raise SignInRefused(N_("The sign-in service sent no identity token."))
         identity = VerifiedIdentity(
             provider=provider,
             issuer=metadata["issuer"].rstrip("/"),

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import service as auth_service
 from app.auth.principal import ANONYMOUS, Principal
 from app.db import utcnow
-from app.errors import Forbidden, NotAuthenticated
+from app.errors import N_, Forbidden, NotAuthenticated
 from app.routing import request_session
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -94,7 +94,7 @@ async def _check_csrf(request: Request) -> None:
         value = form.get(CSRF_FORM_FIELD)
         supplied = value if isinstance(value, str) else None
     if not isinstance(expected, str) or not supplied or not hmac.compare_digest(expected, supplied):
-        raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.")
+        raise Forbidden(N_("The form has expired or did not come from this site. Reload the page and try again."))
 
 
 class Policy:
@@ -109,7 +109,7 @@ class Policy:
         self, request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
         if self.needs_sign_in and not principal.is_authenticated:
-            raise NotAuthenticated("Sign in to continue.")
+            raise NotAuthenticated(N_("Sign in to continue."))
         if request.method in UNSAFE_METHODS and not principal.via_token:
             await _check_csrf(request)
         if not self.allows(principal):
@@ -123,7 +123,7 @@ class Policy:
 def _refusal(principal: Principal) -> str:
     if principal.status is not None and not principal.is_active:
         return f"Your account is {principal.status.value}; the secretariat has not approved it yet."
-    return "You do not have access to this page."
+    return N_("You do not have access to this page.")
 
 
 anyone = Policy("anyone", lambda p: True, needs_sign_in=False)

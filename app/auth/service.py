@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
 from app.db import paged, utcnow, write_if_possible
-from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from app.errors import N_, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.groups.models import Membership, MembershipRole
 from app.users.models import User, UserStatus
 
@@ -43,20 +43,20 @@ def principal_from_bearer(session: Session, authorization: str, now: datetime | 
     scheme, _, raw = authorization.partition(" ")
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw or " " in raw:
-        raise NotAuthenticated("malformed Authorization header; expected 'Bearer <token>'")
+        raise NotAuthenticated(N_("malformed Authorization header; expected 'Bearer <token>'"))
     if not raw.startswith(TOKEN_PREFIX):
-        raise NotAuthenticated("invalid API token")
+        raise NotAuthenticated(N_("invalid API token"))
     now = now or utcnow()
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
     if token is None:
-        raise NotAuthenticated("invalid API token")
+        raise NotAuthenticated(N_("invalid API token"))
     if token.revoked_at is not None:
-        raise NotAuthenticated("this API token has been revoked")
+        raise NotAuthenticated(N_("this API token has been revoked"))
     if token.expires_at is not None and token.expires_at <= now:
-        raise NotAuthenticated("this API token has expired")
+        raise NotAuthenticated(N_("this API token has expired"))
     user = token.user
     if user.status is UserStatus.disabled:
-        raise NotAuthenticated("this account is disabled")
+        raise NotAuthenticated(N_("this account is disabled"))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         write_if_possible(session, lambda: setattr(token, "last_used_at", now), f"last use of token {token.id}")
     return principal_for(session, user, via_token=True)
@@ -97,7 +97,7 @@ def create_token(
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")
     if user.status is UserStatus.disabled:
-        raise InvalidInput("a disabled user cannot have tokens")
+        raise InvalidInput(N_("a disabled user cannot have tokens"))
     prefix = TOKEN_PREFIX + secrets.token_hex(4)
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"
     expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
@@ -121,7 +121,7 @@ def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id:
     owner = actor.user_id if owner_id is None else owner_id
     # Someone else's token is "not found" to a non-admin, so ids reveal nothing.
     if token is None or token.user_id != owner or (owner != actor.user_id and not actor.is_admin):
-        raise NotFound("no such token")
+        raise NotFound(N_("no such token"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(session, actor.user_id, "token.revoke", "api_token", token.id, user_id=token.user_id)
@@ -130,7 +130,7 @@ def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id:
 
 def require_self_or_admin(actor: Principal, user_id: int) -> None:
     if actor.user_id != user_id and not actor.is_admin:
-        raise Forbidden("only the owner or an admin may do this")
+        raise Forbidden(N_("only the owner or an admin may do this"))
 
 
 def aware(ts: float) -> datetime:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import text
 from app.audit import service as audit
 from app.auth.providers import IdentityProvider, ProviderKind
-from app.errors import Forbidden, InvalidInput
+from app.errors import N_, Forbidden, InvalidInput
 from app.users import service as users
 from app.users.models import IdentityLink, Role, User, UserStatus
 
@@ -60,23 +60,25 @@ def resolve_account(session: Session, identity: VerifiedIdentity) -> User | Need
     if link is not None:
         user = link.user
         if not account_fits_provider(user, provider):
-            raise SignInRefused("This account cannot sign in through this provider.")
+            raise SignInRefused(N_("This account cannot sign in through this provider."))
         return _usable(user)
 
     if not identity.email:
-        raise SignInRefused("The identity provider did not give an email address.")
+        raise SignInRefused(N_("The identity provider did not give an email address."))
     existing = users.find_by_email(session, identity.email)
     if existing is not None:
         user = existing
         if identity.email_verified is False:
-            raise SignInRefused("The identity provider has not verified this email address.")
+            raise SignInRefused(N_("The identity provider has not verified this email address."))
         if user.identities:
             # Linking by email happens once, for a pre-provisioned account; later sign-ins match (issuer, subject).
-            raise SignInRefused("This account is already linked to another sign-in. Ask the secretariat.")
+            raise SignInRefused(N_("This account is already linked to another sign-in. Ask the secretariat."))
         if not account_fits_provider(user, provider):
             raise SignInRefused(
-                "An account with this email exists but belongs to another country or role; "
-                "sign in through the provider that account was made for, or ask the secretariat."
+                N_(
+                    "An account with this email exists but belongs to another country or role; "
+                    "sign in through the provider that account was made for, or ask the secretariat."
+                )
             )
         _link(session, user, identity)
         return _usable(user)
@@ -97,14 +99,14 @@ def resolve_account(session: Session, identity: VerifiedIdentity) -> User | Need
         if not identity.organisation or provider.country is None:
             return NeedsOnboarding(identity, needs_country=provider.country is None)
         return create_industry_account(session, identity, identity.organisation, provider.country)
-    raise SignInRefused("Secretariat accounts are created by an administrator before the first sign-in.")
+    raise SignInRefused(N_("Secretariat accounts are created by an administrator before the first sign-in."))
 
 
 def create_industry_account(session: Session, identity: VerifiedIdentity, organisation: str, country: str) -> User:
     if identity.provider.kind is not ProviderKind.industry:
-        raise InvalidInput("only industry sign-ins complete a profile")
+        raise InvalidInput(N_("only industry sign-ins complete a profile"))
     if identity.provider.country is not None and country != identity.provider.country:
-        raise InvalidInput("this provider serves one country only")
+        raise InvalidInput(N_("this provider serves one country only"))
     organisation = text.one_line(organisation, "your organisation", 160)
     assert identity.email is not None
     user = users.create_user(
@@ -134,7 +136,7 @@ def _link(session: Session, user: User, identity: VerifiedIdentity) -> None:
 
 def _usable(user: User) -> User:
     if user.status is UserStatus.disabled:
-        raise SignInRefused("This account is disabled. Contact the secretariat.")
+        raise SignInRefused(N_("This account is disabled. Contact the secretariat."))
     return user
 
 

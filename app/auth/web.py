@@ -16,7 +16,7 @@ from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.deps import DbSession, FormId, ObjectId
-from app.errors import DomainError, InvalidInput, NotFound, RefusalRecorded
+from app.errors import N_, DomainError, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
 from app.routing import page_router
 from app.templating import render
@@ -113,7 +113,7 @@ def _pending_identity(request: Request) -> tuple[VerifiedIdentity, bool]:
     data = request.session.get(ONBOARDING_KEY)
     provider = request.app.state.identity_providers.get(data.get("provider", "")) if isinstance(data, dict) else None
     if not isinstance(data, dict) or provider is None:
-        raise NotFound("there is no sign-in waiting for your organisation details")
+        raise NotFound(N_("there is no sign-in waiting for your organisation details"))
     identity = VerifiedIdentity(
         provider=provider,
         issuer=data["issuer"],
@@ -169,10 +169,10 @@ def dev_login(
     next: Annotated[str | None, Form()] = None,
 ) -> RedirectResponse:
     if not request.app.state.settings.dev_login_enabled:
-        raise NotFound("development sign-in is not available")
+        raise NotFound(N_("development sign-in is not available"))
     user = users.get(db, user_id)
     if user is None or user.status is UserStatus.disabled:
-        raise InvalidInput("pick one of the listed users")
+        raise InvalidInput(N_("pick one of the listed users"))
     policy.start_session(request, user.id, user.session_version)
     return RedirectResponse(safe_next(next), status_code=303)
 
@@ -241,7 +241,7 @@ def create_token_form(
         days = int(expires_days) if expires_days.strip() else None
         _, raw = auth_service.create_token(db, principal, user, name=name, expires_days=days)
     except ValueError:
-        return _profile(request, db, principal, error="expiry must be a whole number of days")
+        return _profile(request, db, principal, error=N_("expiry must be a whole number of days"))
     except DomainError as exc:
         return _profile(request, db, principal, error=exc.detail)
     return _profile(request, db, principal, new_token=raw)

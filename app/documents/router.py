@@ -30,7 +30,7 @@ from app.documents.schemas import (
     SegmentOut,
     VersionOut,
 )
-from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import N_, DomainError, Forbidden, InvalidInput, NotFound
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.openapi import problems
@@ -151,7 +151,7 @@ def _filters(
     if group:
         group_id = _named_group(db, principal, group).id
     if owner and owner != service.SECRETARIAT and owner not in QUAD_COUNTRY_CODES:
-        raise InvalidInput("owner must be a country code or 'secretariat'")
+        raise InvalidInput(N_("owner must be a country code or 'secretariat'"))
     try:
         kind = DocumentType(doc_type) if doc_type else None
     except ValueError:
@@ -375,7 +375,7 @@ def _open_stored(storage: Storage, version: DocumentVersion) -> BinaryIO:
         return storage.open(version.sha256)
     except FileMissing:
         log.error("stored file %s of document version %s is missing", version.sha256, version.id)
-        raise NotFound("The file of this version is missing from storage; the operators have been told.") from None
+        raise NotFound(N_("The file of this version is missing from storage; the operators have been told.")) from None
 
 
 def _spooled() -> BinaryIO:
@@ -499,14 +499,14 @@ def _doc_type(value: str) -> DocumentType:
     try:
         return DocumentType(value)
     except ValueError:
-        raise InvalidInput("choose a document type") from None
+        raise InvalidInput(N_("choose a document type")) from None
 
 
 def _visibility(value: str) -> Visibility:
     try:
         return Visibility(value)
     except ValueError:
-        raise InvalidInput("choose who may see the document") from None
+        raise InvalidInput(N_("choose who may see the document")) from None
 
 
 @pages.get("/documents/{document_id}", response_class=HTMLResponse)
@@ -552,7 +552,7 @@ def new_version(
 def edit_page(request: Request, document: ReadableDocument, db: DbSession, principal: QuadReader) -> HTMLResponse:
     group = groups.readable_group(db, principal, group_id=document.group_id)
     if not permissions.can_edit(principal, document):
-        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may edit this document.")
+        raise Forbidden(N_("Only the owner's delegates in this group, or the secretariat, may edit this document."))
     context = {**_form_context(principal, group), "document": document, "error": None}
     return render(request, "documents/edit.html", context)
 

@@ -32,7 +32,7 @@ from app.documents.models import (
     ExtractionStatus,
     VersionText,
 )
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
+from app.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
 from app.groups.models import WorkingGroup
 from app.routing import on_rollback
 from app.storage.base import StagedFile, Storage
@@ -102,7 +102,7 @@ def _validated(fields: DocumentFields) -> DocumentFields:
     if fields.owner_country is not None and fields.owner_country not in QUAD_COUNTRY_CODES:
         raise InvalidInput(f"owner must be one of {', '.join(QUAD_COUNTRY_CODES)} or the secretariat")
     if fields.visibility is Visibility.country and fields.owner_country is None:
-        raise InvalidInput("a secretariat document cannot be limited to one country; choose another visibility")
+        raise InvalidInput(N_("a secretariat document cannot be limited to one country; choose another visibility"))
     return DocumentFields(
         title=title,
         description=description,
@@ -176,7 +176,7 @@ def get_document(session: Session, principal: Principal, document_id: int) -> Do
     )
     document = session.scalar(query)
     if document is None or not permissions.can_read(principal, document):
-        raise NotFound("no such document")
+        raise NotFound(N_("no such document"))
     return document
 
 
@@ -281,7 +281,7 @@ def create_document(
 ) -> Document:
     fields = _validated(fields)
     if not permissions.can_add_for(principal, group.id, fields.owner_country):
-        raise Forbidden("Delegates add documents for their own country, in working groups they belong to.")
+        raise Forbidden(N_("Delegates add documents for their own country, in working groups they belong to."))
     document = Document(
         group_id=group.id,
         title=fields.title,
@@ -317,9 +317,9 @@ def add_version(
     limits: UploadLimits,
 ) -> DocumentVersion:
     if not permissions.can_edit(principal, document):
-        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may add versions.")
+        raise Forbidden(N_("Only the owner's delegates in this group, or the secretariat, may add versions."))
     if document.withdrawn_at is not None:
-        raise Conflict("this document was withdrawn; it takes no new versions")
+        raise Conflict(N_("this document was withdrawn; it takes no new versions"))
     # Concurrent uploads to one document queue on this row lock (PostgreSQL; SQLite serialises writers),
     # so version numbers stay in order and none is lost.
     session.refresh(document, with_for_update=True)
@@ -331,10 +331,10 @@ def add_version(
 
 def update_metadata(session: Session, principal: Principal, document: Document, fields: DocumentFields) -> Document:
     if not permissions.can_edit(principal, document):
-        raise Forbidden("Only the owner's delegates in this group, or the secretariat, may edit this document.")
+        raise Forbidden(N_("Only the owner's delegates in this group, or the secretariat, may edit this document."))
     fields = _validated(fields)
     if fields.owner_country != document.owner_country and not principal.is_staff:
-        raise Forbidden("Only the secretariat may give a document to another owner.")
+        raise Forbidden(N_("Only the secretariat may give a document to another owner."))
     before = _metadata_snapshot(document)
     document.title = fields.title
     document.description = fields.description
@@ -371,13 +371,13 @@ def _metadata_snapshot(document: Document) -> dict[str, object]:
 
 def set_marking(session: Session, principal: Principal, document: Document, marking: Marking) -> Document:
     if not permissions.can_edit(principal, document):
-        raise Forbidden("Only the owner's delegates or the secretariat may change the export-control marking.")
+        raise Forbidden(N_("Only the owner's delegates or the secretariat may change the export-control marking."))
     release = tuple(sorted(set(marking.release)))
     if marking.controlled:
         if marking.category is None:
-            raise InvalidInput("a controlled document needs a category from the joint framework")
+            raise InvalidInput(N_("a controlled document needs a category from the joint framework"))
         if not release:
-            raise InvalidInput("a controlled document needs at least one country on its release list")
+            raise InvalidInput(N_("a controlled document needs at least one country on its release list"))
         if any(code not in QUAD_COUNTRY_CODES for code in release):
             raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
         code = text.one_line(marking.control_code or "", "the control code", 64, required=False)
@@ -421,7 +421,7 @@ def _marking_snapshot(document: Document) -> dict[str, object]:
 
 def withdraw(session: Session, principal: Principal, document: Document) -> Document:
     if not permissions.can_edit(principal, document):
-        raise Forbidden("Only the owner's delegates or the secretariat may withdraw this document.")
+        raise Forbidden(N_("Only the owner's delegates or the secretariat may withdraw this document."))
     if document.withdrawn_at is None:
         document.withdrawn_at = utcnow()
         audit.record(
@@ -439,7 +439,7 @@ def authorize_download(principal: Principal, document: Document, version: Docume
     allowed = permissions.may_download(principal, document)
     if not document.controlled:
         if not allowed:
-            raise Forbidden("You may not download this file.")
+            raise Forbidden(N_("You may not download this file."))
         return None
     event: dict[str, Any] = {
         "actor_id": principal.user_id,
@@ -452,8 +452,10 @@ def authorize_download(principal: Principal, document: Document, version: Docume
     }
     if not allowed:
         raise RefusalRecorded(
-            "This file is export-controlled. Only delegates of the countries on its release list, and "
-            "secretariat staff cleared for controlled documents, may download it.",
+            N_(
+                "This file is export-controlled. Only delegates of the countries on its release list, and "
+                "secretariat staff cleared for controlled documents, may download it."
+            ),
             action="document.download_refused",
             **event,
         )

@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.auth.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
 from app.auth.principal import Principal
 from app.deps import DbSession, FormId, ObjectId, Page
-from app.errors import DomainError, InvalidInput
+from app.errors import N_, DomainError, InvalidInput
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn, MemberOut
@@ -182,7 +182,7 @@ def manage_details(
     try:
         chosen = GroupStatus(group_status) if group_status in {s.value for s in GroupStatus} else None
         if chosen is None:
-            raise InvalidInput("choose a status")
+            raise InvalidInput(N_("choose a status"))
         service.update_group(
             db, principal.user_id, group, name=name, technology_area=technology_area, charter=charter, status=chosen
         )
@@ -208,7 +208,7 @@ def manage_member(
             service.remove_member(db, principal.user_id, group, user_id)
         else:
             if role not in {r.value for r in MembershipRole}:
-                raise InvalidInput("choose a role")
+                raise InvalidInput(N_("choose a role"))
             service.set_membership(db, principal.user_id, group, user_id, MembershipRole(role))
     except DomainError as exc:
         db.rollback()

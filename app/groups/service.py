@@ -14,7 +14,7 @@ from app import text
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.db import paged
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import N_, Conflict, InvalidInput, NotFound
 from app.groups import permissions
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
@@ -87,7 +87,7 @@ def readable_group(
     query = select(WorkingGroup).where(WorkingGroup.slug == slug if slug is not None else WorkingGroup.id == group_id)
     group = session.scalar(query)
     if group is None or not permissions.can_read(principal, group):
-        raise NotFound("no such working group")
+        raise NotFound(N_("no such working group"))
     return group
 
 
@@ -110,7 +110,7 @@ def _validated_slug(slug: str) -> str:
     if slug in RESERVED_SLUGS:
         raise InvalidInput(f"{slug!r} is reserved; choose another short name")
     if not SLUG_PATTERN.fullmatch(slug) or len(slug) > 64:
-        raise InvalidInput("the short name may use lower-case letters, digits and single hyphens (at most 64)")
+        raise InvalidInput(N_("the short name may use lower-case letters, digits and single hyphens (at most 64)"))
     return slug
 
 
@@ -146,9 +146,9 @@ def add_member(
     role: MembershipRole = MembershipRole.member,
 ) -> Membership:
     if user.role in (Role.industry,):
-        raise InvalidInput("industry participants take part through consultations, not group membership")
+        raise InvalidInput(N_("industry participants take part through consultations, not group membership"))
     if role is MembershipRole.chair and user.role is not Role.delegate:
-        raise InvalidInput("only a delegate may chair a working group")
+        raise InvalidInput(N_("only a delegate may chair a working group"))
     existing = session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
     if existing is not None:
         raise Conflict(f"{user.email} is already a member of {group.slug}")
@@ -219,7 +219,7 @@ def set_member_role(
 ) -> Membership:
     membership = _membership(session, group, user_id)
     if role is MembershipRole.chair and membership.user.role is not Role.delegate:
-        raise InvalidInput("only a delegate may chair a working group")
+        raise InvalidInput(N_("only a delegate may chair a working group"))
     if membership.role is not role:
         membership.role = role
         audit.record(
@@ -243,7 +243,7 @@ def set_membership(
         return set_member_role(session, actor_id, group, user_id, role)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     return add_member(session, actor_id, group, user, role)
 
 
@@ -260,7 +260,7 @@ def _membership(session: Session, group: WorkingGroup, user_id: int) -> Membersh
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
     )
     if membership is None:
-        raise NotFound("that person is not a member of this working group")
+        raise NotFound(N_("that person is not a member of this working group"))
     return membership
 
 

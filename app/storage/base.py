@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from app.errors import InvalidInput, PayloadTooLarge
+from app.errors import N_, InvalidInput, PayloadTooLarge
 
 CHUNK_SIZE = 1024 * 1024
 _MIB = 1024 * 1024
@@ -99,7 +99,7 @@ def stage_to_temp(source: BinaryIO, *, max_bytes: int, temp_dir: Path) -> Staged
         if size > max_bytes:
             raise PayloadTooLarge(f"the file is larger than the {max_bytes / _MIB:g} MB limit")
         if size == 0:
-            raise InvalidInput("the file is empty")
+            raise InvalidInput(N_("the file is empty"))
     except BaseException:
         # Also on a client that disconnects mid-upload: no temp file outlives a failed stage.
         path.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from app.auth import service as auth_service
 from app.auth.policy import ActivePrincipal, SignedInPrincipal
 from app.auth.ratelimit import TokenLimit
 from app.deps import DbSession, ObjectId, Page
-from app.errors import NotFound
+from app.errors import N_, NotFound
 from app.openapi import problems
 from app.routing import api_router
 from app.schemas import PageOut
@@ -53,7 +53,7 @@ def create_my_token(body: TokenIn, db: DbSession, principal: ActivePrincipal) ->
     assert principal.user_id is not None
     user = service.get(db, principal.user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     token, raw = auth_service.create_token(db, principal, user, name=body.name, expires_days=body.expires_days)
     return NewTokenOut.model_validate({**TokenOut.model_validate(token).model_dump(), "token": raw})
 

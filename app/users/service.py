@@ -13,7 +13,7 @@ from app import text
 from app.audit import service as audit
 from app.countries import service as countries
 from app.db import paged, utcnow, write_if_possible
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import N_, Conflict, InvalidInput, NotFound
 from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
 
 SUPPORTED_LANGUAGES = ("en", "ja")
@@ -121,7 +121,7 @@ def decide_registration(session: Session, actor_id: int | None, user_id: int, *,
     """The secretariat approves (active) or rejects (disabled) a pending industry participant."""
     user = session.get(User, user_id)
     if user is None or user.role is not Role.industry:
-        raise NotFound("no such registration")
+        raise NotFound(N_("no such registration"))
     if user.status is not UserStatus.pending:
         raise Conflict(f"this registration was already decided ({user.status.value})")
     user.status = UserStatus.active if approve else UserStatus.disabled
@@ -141,12 +141,12 @@ def change_account(
     """Admin changes: delegate to observer (or back), disable or re-enable, export clearance for staff."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     changes: dict[str, object] = {}
     if role is not None and role is not user.role:
         allowed = {Role.delegate, Role.observer}
         if {role, user.role} - allowed:
-            raise InvalidInput("only a change between delegate and observer is allowed")
+            raise InvalidInput(N_("only a change between delegate and observer is allowed"))
         user.role = role
         changes["role"] = role.value
     if status is not None and status is not user.status:
@@ -156,7 +156,7 @@ def change_account(
             user.session_version += 1
     if export_cleared is not None and export_cleared is not user.export_cleared:
         if export_cleared and user.role not in (Role.secretariat, Role.admin):
-            raise InvalidInput("export clearance is for secretariat staff; delegates follow the release list")
+            raise InvalidInput(N_("export clearance is for secretariat staff; delegates follow the release list"))
         user.export_cleared = export_cleared
         changes["export_cleared"] = export_cleared
     if changes:
