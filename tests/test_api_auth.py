@@ -208,3 +208,17 @@ def test_session_writes_to_the_api_need_csrf(
     assert http.get("/api/v1/me/tokens").json()["total"] == 0
     created = http.post("/api/v1/me/tokens", json={"name": "from the browser"}, headers={"X-CSRF-Token": CSRF_TOKEN})
     assert created.status_code == 201, created.text
+
+
+def test_export_clearance_shows_in_me_and_nowhere_public(api_as, make_user, make_group, client, db) -> None:
+    """A cleared officer sees their clearance in /me; member summaries in public group data never carry it."""
+    from app.groups.models import MembershipRole
+
+    officer = make_user(Role.secretariat, None)
+    officer.export_cleared = True
+    db.commit()
+    assert api_as(officer).get("/api/v1/me").json()["export_cleared"] is True
+    chair = make_user(Role.delegate, "US")
+    make_group("clearance-check", (chair, MembershipRole.chair))
+    group = client.get("/api/v1/working-groups/clearance-check").json()
+    assert group["chairs"] and "export_cleared" not in group["chairs"][0]

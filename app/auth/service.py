@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
 from app.db import paged, utcnow, write_if_possible
-from app.errors import N_, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from app.errors import N_, InvalidInput, NotAuthenticated, NotFound
 from app.groups.models import Membership, MembershipRole
 from app.users.models import User, UserStatus
 
@@ -126,12 +126,3 @@ def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id:
         token.revoked_at = utcnow()
         audit.record(session, actor.user_id, "token.revoke", "api_token", token.id, user_id=token.user_id)
     return token
-
-
-def require_self_or_admin(actor: Principal, user_id: int) -> None:
-    if actor.user_id != user_id and not actor.is_admin:
-        raise Forbidden(N_("only the owner or an admin may do this"))
-
-
-def aware(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)

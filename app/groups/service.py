@@ -179,10 +179,6 @@ def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
     return session.scalars(query).all()
 
 
-def get_by_id(session: Session, group_id: int) -> WorkingGroup | None:
-    return session.get(WorkingGroup, group_id)
-
-
 def update_group(
     session: Session,
     actor_id: int | None,

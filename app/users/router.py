@@ -26,6 +26,7 @@ def me(principal: SignedInPrincipal) -> MeOut:
         email=principal.email,
         display_name=principal.display_name,
         role=principal.role,
+        export_cleared=principal.export_cleared,
         status=principal.status,
         country_code=principal.country,
         organisation=principal.organisation,

@@ -12,7 +12,6 @@ class UserSummary(Out):
     id: int
     display_name: str
     role: Role
-    export_cleared: bool = False
     country_code: str | None
     organisation: str | None
 
@@ -27,7 +26,7 @@ class MeOut(BaseModel):
     email: str
     display_name: str
     role: Role
-    export_cleared: bool = False
+    export_cleared: bool = Field(description="Cleared to download export-controlled files (secretariat staff)")
     status: UserStatus
     country_code: str | None
     organisation: str | None
