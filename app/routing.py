@@ -30,12 +30,20 @@ def request_session(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         session = request.app.state.sessionmaker()
-        if request.method in UNSAFE_METHODS and session.get_bind().dialect.name == "sqlite":
+        writes = request.method in UNSAFE_METHODS or getattr(request.state, "writes", False)
+        if writes and session.get_bind().dialect.name == "sqlite":
             # SQLite: a write request takes the write lock when it begins, so two concurrent writers queue
             # (busy_timeout) instead of one failing on a stale snapshot.
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         request.state.db = session
     return session
+
+
+def writes_audit(request: Request) -> None:
+    """Route dependency for reads that append to the audit trail (content of marked documents): the request's
+    own transaction records the access, and on SQLite it takes the write lock up front like any write, so the
+    record cannot fail on a stale read snapshot. Declare it in the route's `dependencies` (they run first)."""
+    request.state.writes = True
 
 
 def on_rollback(session: Session, callback: Callable[[], None]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
@@ -73,12 +73,16 @@ NEWS_ACTIONS = (
 )
 
 
-def recent_in_groups(session: Session, group_ids: Sequence[int], limit: int = 10) -> Sequence[AuditEvent]:
+def recent_in_groups(
+    session: Session, group_ids: Sequence[int], limit: int = 10, *, visible: ColumnElement[bool] | None = None
+) -> Sequence[AuditEvent]:
+    """News in the groups; `visible` is the caller's filter on the events' targets (a document they may read)."""
     if not group_ids:
         return []
     query = (
         select(AuditEvent)
         .where(AuditEvent.group_id.in_(group_ids), AuditEvent.action.in_(NEWS_ACTIONS))
+        .where(visible if visible is not None else AuditEvent.id.isnot(None))
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )

@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.visibility import Visibility
 from app.db import Base, Timestamped, enum_column_type, utcnow
+from app.groups.models import WorkingGroup
 from app.users.models import User
 
 
@@ -59,6 +60,10 @@ class Document(Timestamped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     withdrawn_at: Mapped[datetime | None]
     version_count: Mapped[int] = mapped_column(default=0)
+    # When a marking was last removed: for a while after, content access stays audited as if it were marked.
+    unmarked_at: Mapped[datetime | None]
+
+    group: Mapped[WorkingGroup] = relationship()
 
     tags: Mapped[list[DocumentTag]] = relationship(cascade="all, delete-orphan", order_by="DocumentTag.tag")
     releases: Mapped[list[DocumentRelease]] = relationship(
@@ -125,3 +130,15 @@ class VersionText(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScreeningFinding(Base):
+    """Export-control screening terms found in a version's extracted text (one row per version that matched)."""
+
+    __tablename__ = "screening_finding"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    # [{"category": "semiconductors", "terms": [{"term": "EUV lithography", "count": 2}, ...]}, ...]
+    matches: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    screened_at: Mapped[datetime] = mapped_column(default=utcnow)

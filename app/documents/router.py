@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterator
-from typing import Annotated, BinaryIO, cast
+from typing import Annotated, BinaryIO
 
 from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from app.audit import service as audit
-from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader
+from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader, SecretariatPrincipal
 from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
@@ -27,16 +24,17 @@ from app.documents.schemas import (
     MarkingIn,
     MarkingOut,
     RedlineOut,
+    ScreeningMatchOut,
     SegmentOut,
     VersionOut,
 )
-from app.errors import N_, DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import N_, DomainError, Forbidden, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.openapi import problems
-from app.routing import api_router, page_router
+from app.routing import api_router, page_router, writes_audit
 from app.schemas import PageOut
-from app.storage.base import FileMissing, Storage
+from app.storage.base import Storage
 from app.templating import render
 
 api = api_router(prefix="/api/v1/documents", tags=["documents"])
@@ -44,6 +42,8 @@ pages = page_router()
 
 CHUNK = 256 * 1024
 log = logging.getLogger("app.documents")
+# Routes that yield content: the access is audited in the request's own transaction.
+AUDITED_READ = [Depends(writes_audit)]
 
 
 def readable_document(document_id: ObjectId, db: DbSession, principal: CurrentPrincipal) -> Document:
@@ -114,13 +114,14 @@ def _summary(document: Document) -> DocumentSummary:
     )
 
 
-def _version_out(version: DocumentVersion) -> VersionOut:
+def _version_out(version: DocumentVersion, content: bool) -> VersionOut:
+    """Hashes and sizes are derived from the content: only readers of the content get them."""
     return VersionOut(
         number=version.number,
         filename=version.filename,
         content_type=version.content_type,
-        size=version.size,
-        sha256=version.sha256,
+        size=version.size if content else None,
+        sha256=version.sha256 if content else None,
         note=version.note,
         uploaded_by=version.uploaded_by,
         created_at=version.created_at,
@@ -128,11 +129,13 @@ def _version_out(version: DocumentVersion) -> VersionOut:
     )
 
 
-def _detail(document: Document) -> DocumentDetail:
+def _detail(document: Document, principal: Principal, db: DbSession) -> DocumentDetail:
+    content = permissions.can_read_content(principal, document)
     return DocumentDetail(
         **_summary(document).model_dump(),
         description=document.description,
-        versions=[_version_out(v) for v in document.versions],
+        versions=[_version_out(v, content) for v in document.versions],
+        screening=service.screening_of(db, principal, document),
     )
 
 
@@ -181,6 +184,12 @@ def list_documents(
     return PageOut.of([_summary(d) for d in found], page, total)
 
 
+@api.get("/screening", summary="Unmarked documents whose text matches the export-control screening list (secretariat)")
+def list_screening_matches(db: DbSession, page: Page, principal: SecretariatPrincipal) -> PageOut[ScreeningMatchOut]:
+    rows, total = service.unmarked_screening_matches(db, principal, offset=page.offset, limit=page.size)
+    return PageOut.of([ScreeningMatchOut.model_validate(row, from_attributes=True) for row in rows], page, total)
+
+
 @api.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -201,11 +210,16 @@ def create_document(
     description: Annotated[str, Form(max_length=20_000)] = "",
     tags: Annotated[str, Form(description="comma-separated")] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
+    controlled: Annotated[bool, Form(description="export-controlled: marked from the first byte")] = False,
+    category: Annotated[ControlCategory | None, Form(description="the joint framework's category")] = None,
+    control_code: Annotated[str, Form(max_length=64, description="such as an ECCN")] = "",
+    release: Annotated[list[str] | None, Form(description="countries on the release list (repeat the field)")] = None,
 ) -> DocumentDetail:
     working_group = _named_group(db, principal, group)
     fields = service.DocumentFields(title, description, _owner(owner), doc_type, visibility, _tags(tags))
-    document = _create(request, background, db, principal, working_group, fields, file, note)
-    return _detail(document)
+    marking = service.Marking(controlled, category, control_code, tuple(release or ()))
+    document = _create(request, background, db, principal, working_group, fields, file, note, marking)
+    return _detail(document, principal, db)
 
 
 def _create(
@@ -217,9 +231,10 @@ def _create(
     fields: service.DocumentFields,
     file: UploadFile,
     note: str,
+    marking: service.Marking | None,
 ) -> Document:
     upload, limits = _upload(request, file, note)
-    document = service.create_document(db, principal, _storage(request), group, fields, upload, limits)
+    document = service.create_document(db, principal, _storage(request), group, fields, upload, limits, marking)
     _schedule_extraction(request, background, document.versions[-1])
     return document
 
@@ -240,8 +255,8 @@ def _add_version(
 
 
 @api.get("/{document_id}", summary="One document with its versions")
-def get_document(document: ReadableDocument, _: AnyPrincipal) -> DocumentDetail:
-    return _detail(document)
+def get_document(document: ReadableDocument, db: DbSession, principal: AnyPrincipal) -> DocumentDetail:
+    return _detail(document, principal, db)
 
 
 @api.patch("/{document_id}", summary="Change a document's metadata (audited)")
@@ -256,7 +271,7 @@ def patch_document(
         visibility=body.visibility or document.visibility,
         tags=tuple(body.tags) if body.tags is not None else tuple(document.tag_names),
     )
-    return _detail(service.update_metadata(db, principal, document, fields))
+    return _detail(service.update_metadata(db, principal, document, fields), principal, db)
 
 
 @api.put("/{document_id}/marking", summary="Set or clear the export-control marking (audited)")
@@ -264,17 +279,18 @@ def put_marking(
     body: MarkingIn, document: ReadableDocument, db: DbSession, principal: ActivePrincipal
 ) -> DocumentDetail:
     marking = service.Marking(body.controlled, body.category, body.control_code, tuple(body.release))
-    return _detail(service.set_marking(db, principal, document, marking))
+    return _detail(service.set_marking(db, principal, document, marking), principal, db)
 
 
 @api.post("/{document_id}/withdraw", summary="Withdraw: hidden from lists, kept with its history")
 def withdraw_document(document: ReadableDocument, db: DbSession, principal: ActivePrincipal) -> DocumentDetail:
-    return _detail(service.withdraw(db, principal, document))
+    return _detail(service.withdraw(db, principal, document), principal, db)
 
 
 @api.get("/{document_id}/versions", summary="Every version of a document, oldest first")
-def list_versions(document: ReadableDocument, _: AnyPrincipal) -> list[VersionOut]:
-    return [_version_out(v) for v in document.versions]
+def list_versions(document: ReadableDocument, principal: AnyPrincipal) -> list[VersionOut]:
+    content = permissions.can_read_content(principal, document)
+    return [_version_out(v, content) for v in document.versions]
 
 
 @api.post(
@@ -292,13 +308,15 @@ def create_version(
     file: Annotated[UploadFile, File()],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> VersionOut:
-    return _version_out(_add_version(request, background, db, principal, document, file, note))
+    return _version_out(_add_version(request, background, db, principal, document, file, note), True)
 
 
-@api.get(
+@api.api_route(
     "/{document_id}/versions/{number}/file",
-    summary="Download a version (marked PDFs are stamped with the downloader's name)",
+    methods=["GET", "HEAD"],
+    summary="Download a version (a marked file is served only stamped with the reader's account; audited)",
     response_class=StreamingResponse,
+    dependencies=AUDITED_READ,
     responses={
         200: {"content": {"application/octet-stream": {}}},
         304: {"description": "Not modified"},
@@ -311,14 +329,20 @@ def download_api(
     return _download(request, db, principal, document, number)
 
 
-@api.get("/{document_id}/compare", summary="Redline between two versions' text", responses=problems(409))
+@api.get(
+    "/{document_id}/compare",
+    summary="Redline between two versions' text (content: the release rule applies; audited when marked)",
+    dependencies=AUDITED_READ,
+    responses=problems(403, 409),
+)
 def compare_api(
     document: ReadableDocument,
+    db: DbSession,
+    principal: AnyPrincipal,
     old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
     new: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
-    _: AnyPrincipal,
 ) -> RedlineOut:
-    result = service.compare(document, old, new)
+    result = service.compare(db, principal, document, old, new)
     return RedlineOut(
         from_version=old,
         to_version=new,
@@ -335,51 +359,24 @@ def compare_api(
 
 
 def _download(request: Request, db: DbSession, principal: Principal, document: Document, number: int) -> Response:
-    version = service.version_of(document, number)
-    audit_details = service.authorize_download(principal, document, version)
-    if audit_details is not None:
-        # Its own short transaction whose first statement is the write: on SQLite it queues for the write
-        # lock instead of failing to upgrade this request's read snapshot. No file leaves unaudited.
-        audit.record_committed(request.app.state.sessionmaker, **audit_details)
-    # Stamping and streaming need no database: give the connection back first.
-    db.commit()
-    storage = _storage(request)
-    disposition = formats.content_disposition(version.filename)
-    if document.controlled:
-        # Marked files are never cached, and PDFs carry the downloader's stamp; the stored original is untouched.
-        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
-        if version.kind == formats.FileKind.pdf.value:
-            from app.documents.watermark import watermark_pdf  # late: pypdf and reportlab are large to load
-
-            stamped = _spooled()
-            # PDF parsing seeks, and an object-store stream does not: copy the original to a local spool first.
-            with _open_stored(storage, version) as stream, _spooled() as original:
-                shutil.copyfileobj(stream, original, CHUNK)
-                original.seek(0)
-                watermark_pdf(original, service.watermark_lines(principal, document), stamped)
-            stamped.seek(0)
-            return StreamingResponse(_chunks(stamped), media_type=version.content_type, headers=headers)
-        return StreamingResponse(
-            _chunks(_open_stored(storage, version)), media_type=version.content_type, headers=headers
-        )
-    etag = f'"{version.sha256}"'
-    headers = {"Content-Disposition": disposition, "ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    headers["Content-Length"] = str(version.size)
-    return StreamingResponse(_chunks(_open_stored(storage, version)), media_type=version.content_type, headers=headers)
-
-
-def _open_stored(storage: Storage, version: DocumentVersion) -> BinaryIO:
-    try:
-        return storage.open(version.sha256)
-    except FileMissing:
-        log.error("stored file %s of document version %s is missing", version.sha256, version.id)
-        raise NotFound(N_("The file of this version is missing from storage; the operators have been told.")) from None
-
-
-def _spooled() -> BinaryIO:
-    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))
+    head = request.method == "HEAD"
+    delivery = service.prepare_download(db, principal, _storage(request), document, number, head=head)
+    headers = {"Content-Disposition": formats.content_disposition(delivery.filename)}
+    if delivery.size is not None:
+        headers["Content-Length"] = str(delivery.size)
+    if delivery.etag is None:
+        headers["Cache-Control"] = "no-store"  # marked files are never cached
+    else:
+        headers["ETag"] = delivery.etag
+        headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+        if request.headers.get("if-none-match") == delivery.etag:
+            if delivery.stream is not None:
+                delivery.stream.close()
+            headers.pop("Content-Length", None)
+            return Response(status_code=304, headers=headers)
+    if delivery.stream is None:
+        return Response(status_code=200, media_type=delivery.content_type, headers=headers)
+    return StreamingResponse(_chunks(delivery.stream), media_type=delivery.content_type, headers=headers)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -466,6 +463,10 @@ def new_document(
     description: Annotated[str, Form()] = "",
     tags: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    controlled: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    control_code: Annotated[str, Form()] = "",
+    release: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     group = groups.readable_group(db, principal, slug=slug)
     values = {
@@ -476,10 +477,15 @@ def new_document(
         "description": description,
         "tags": tags,
         "note": note,
+        "controlled": controlled == "yes",
+        "category": category,
+        "control_code": control_code,
+        "release": release or [],
     }
     try:
         fields = _fields_from_form(title, description, owner, doc_type, visibility, tags)
-        document = _create(request, background, db, principal, group, fields, file, note)
+        marking = _marking_from_form(controlled, category, control_code, release)
+        document = _create(request, background, db, principal, group, fields, file, note, marking)
     except DomainError as exc:
         context = {**_form_context(principal, group), "error": exc.detail, "values": values}
         return render(request, "documents/new.html", context, status_code=exc.status)
@@ -492,6 +498,18 @@ def _fields_from_form(
     """The upload and edit forms send the same fields as strings; choices are checked here."""
     return service.DocumentFields(
         title, description, _owner(owner or None), _doc_type(doc_type), _visibility(visibility), _tags(tags)
+    )
+
+
+def _marking_from_form(
+    controlled: str, category: str, control_code: str, release: list[str] | None
+) -> service.Marking:
+    """The marking fieldset of the upload and edit forms."""
+    return service.Marking(
+        controlled=controlled == "yes",
+        category=ControlCategory(category) if category in {c.value for c in ControlCategory} else None,
+        control_code=control_code,
+        release=tuple(release or ()),
     )
 
 
@@ -509,20 +527,24 @@ def _visibility(value: str) -> Visibility:
         raise InvalidInput(N_("choose who may see the document")) from None
 
 
+@pages.get("/admin/screening", response_class=HTMLResponse)
+def screening_page(request: Request, db: DbSession, page: Page, principal: SecretariatPrincipal) -> HTMLResponse:
+    rows, total = service.unmarked_screening_matches(db, principal, offset=page.offset, limit=page.size)
+    return render(request, "admin/screening.html", {"rows": rows, "total": total, "page": page})
+
+
 @pages.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document: ReadableDocument, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
-    group = groups.readable_group(db, principal, group_id=document.group_id)
-    return render(request, "documents/detail.html", _document_context(principal, document, group))
+    return render(request, "documents/detail.html", _document_context(db, principal, document))
 
 
-def _document_context(
-    principal: Principal, document: Document, group: WorkingGroup, **extra: object
-) -> dict[str, object]:
+def _document_context(db: DbSession, principal: Principal, document: Document, **extra: object) -> dict[str, object]:
     return {
+        "screening": service.screening_of(db, principal, document),
         "document": document,
-        "group": group,
+        "group": document.group,
         "can_edit": permissions.can_edit(principal, document) and document.withdrawn_at is None,
-        "may_download": permissions.may_download(principal, document),
+        "can_read_content": permissions.can_read_content(principal, document),
         "text_pending": any(v.text and v.text.status is ExtractionStatus.pending for v in document.versions),
         "error": None,
         **extra,
@@ -542,19 +564,26 @@ def new_version(
     try:
         _add_version(request, background, db, principal, document, file, note)
     except DomainError as exc:
-        group = groups.readable_group(db, principal, group_id=document.group_id)
-        context = _document_context(principal, document, group, error=exc.detail)
+        context = _document_context(db, principal, document, error=exc.detail)
         return render(request, "documents/detail.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
 
 
 @pages.get("/documents/{document_id}/edit", response_class=HTMLResponse)
-def edit_page(request: Request, document: ReadableDocument, db: DbSession, principal: QuadReader) -> HTMLResponse:
-    group = groups.readable_group(db, principal, group_id=document.group_id)
+def edit_page(request: Request, document: ReadableDocument, principal: QuadReader) -> HTMLResponse:
     if not permissions.can_edit(principal, document):
         raise Forbidden(N_("Only the owner's delegates in this group, or the secretariat, may edit this document."))
-    context = {**_form_context(principal, group), "document": document, "error": None}
+    context = _edit_context(principal, document, error=None)
     return render(request, "documents/edit.html", context)
+
+
+def _edit_context(principal: Principal, document: Document, error: str | None) -> dict[str, object]:
+    return {
+        **_form_context(principal, document.group),
+        "document": document,
+        "can_change_marking": permissions.can_change_marking(principal, document),
+        "error": error,
+    }
 
 
 @pages.post("/documents/{document_id}/edit", response_class=HTMLResponse)
@@ -577,17 +606,12 @@ def edit(
     try:
         fields = _fields_from_form(title, description, owner, doc_type, visibility, tags)
         service.update_metadata(db, principal, document, fields)
-        marking = service.Marking(
-            controlled=controlled == "yes",
-            category=ControlCategory(category) if category in {c.value for c in ControlCategory} else None,
-            control_code=control_code,
-            release=tuple(release or ()),
-        )
-        service.set_marking(db, principal, document, marking)
+        service.set_marking(db, principal, document, _marking_from_form(controlled, category, control_code, release))
+    except RefusalRecorded:
+        raise  # an audited refusal goes to the request transaction, which records it after the rollback
     except DomainError as exc:
         db.rollback()
-        group = groups.readable_group(db, principal, group_id=document.group_id)
-        context = {**_form_context(principal, group), "document": document, "error": exc.detail}
+        context = _edit_context(principal, document, error=exc.detail)
         return render(request, "documents/edit.html", context, status_code=exc.status)
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
 
@@ -598,14 +622,14 @@ def withdraw(document: ReadableDocument, db: DbSession, principal: QuadReader) -
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
 
 
-@pages.get("/documents/{document_id}/versions/{number}/file")
+@pages.api_route("/documents/{document_id}/versions/{number}/file", methods=["GET", "HEAD"], dependencies=AUDITED_READ)
 def download_page(
     request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
 ) -> Response:
     return _download(request, db, principal, document, number)
 
 
-@pages.get("/documents/{document_id}/compare", response_class=HTMLResponse)
+@pages.get("/documents/{document_id}/compare", response_class=HTMLResponse, dependencies=AUDITED_READ)
 def compare_page(
     request: Request,
     document: ReadableDocument,
@@ -617,14 +641,13 @@ def compare_page(
 ) -> HTMLResponse:
     from app.documents.redline import collapse
 
-    group = groups.readable_group(db, principal, group_id=document.group_id)
-    result = service.compare(document, old, new)
+    result = service.compare(db, principal, document, old, new)
     return render(
         request,
         "documents/compare.html",
         {
             "document": document,
-            "group": group,
+            "group": document.group,
             "old": old,
             "new": new,
             "view": "side" if view == "side" else "inline",

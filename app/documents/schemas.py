@@ -34,17 +34,42 @@ class VersionOut(Out):
     number: int
     filename: str
     content_type: str
-    size: int
-    sha256: str
+    size: int | None = Field(description="Bytes; null for readers who may not read a marked document's content")
+    sha256: str | None = Field(description="SHA-256 of the file; null for readers who may not read the content")
     note: str
     uploaded_by: int | None
     created_at: datetime
     text_status: ExtractionStatus | None
 
 
+class ScreeningTermOut(BaseModel):
+    term: str
+    count: int
+
+
+class ScreeningOut(BaseModel):
+    category: str
+    terms: list[ScreeningTermOut]
+
+
 class DocumentDetail(DocumentSummary):
     description: str
     versions: list[VersionOut]
+    screening: list[ScreeningOut] = Field(
+        default_factory=list,
+        description="Export-control screening terms found in the text of an unmarked document: mark it if it holds "
+        "controlled technology (shown to readers of its content)",
+    )
+
+
+class ScreeningMatchOut(Out):
+    document_id: int
+    title: str
+    group_id: int
+    owner_country: str | None
+    version: int
+    matches: list[ScreeningOut]
+    screened_at: datetime
 
 
 class DocumentPatch(BaseModel):

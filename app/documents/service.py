@@ -9,10 +9,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from app import text
@@ -30,12 +32,13 @@ from app.documents.models import (
     DocumentType,
     DocumentVersion,
     ExtractionStatus,
+    ScreeningFinding,
     VersionText,
 )
 from app.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
 from app.groups.models import WorkingGroup
 from app.routing import on_rollback
-from app.storage.base import StagedFile, Storage
+from app.storage.base import FileMissing, StagedFile, Storage
 
 log = logging.getLogger("app.documents")
 
@@ -134,16 +137,18 @@ def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Document
         )
     if filters.query:
         pattern = "%" + filters.query.strip().replace("%", r"\%").replace("_", r"\_") + "%"
-        in_text = (
-            select(DocumentVersion.document_id)
+        # The text of a file is content: it is searched only where the caller may read the content, and the
+        # text subquery is correlated, so it reads the texts of documents that passed the cheaper conditions.
+        in_text = exists(
+            select(DocumentVersion.id)
             .join(VersionText, VersionText.version_id == DocumentVersion.id)
-            .where(VersionText.content.ilike(pattern, escape="\\"))
+            .where(DocumentVersion.document_id == Document.id, VersionText.content.ilike(pattern, escape="\\"))
         )
         query = query.where(
             or_(
                 Document.title.ilike(pattern, escape="\\"),
                 Document.description.ilike(pattern, escape="\\"),
-                Document.id.in_(in_text),
+                and_(permissions.content_readable_documents(principal), in_text),
             )
         )
     return query
@@ -167,6 +172,7 @@ def get_document(session: Session, principal: Principal, document_id: int) -> Do
         select(Document)
         .where(Document.id == document_id)
         .options(
+            selectinload(Document.group),
             selectinload(Document.tags),
             selectinload(Document.releases),
             selectinload(Document.versions).selectinload(DocumentVersion.uploader),
@@ -278,12 +284,17 @@ def create_document(
     fields: DocumentFields,
     upload: Upload,
     limits: UploadLimits,
+    marking: Marking | None = None,
 ) -> Document:
+    """A new document and its first version. A marking given here is on the document before its first byte is
+    stored, so a controlled file never exists unmarked, not even inside the transaction."""
     fields = _validated(fields)
     if not permissions.can_add_for(principal, group.id, fields.owner_country):
         raise Forbidden(N_("Delegates add documents for their own country, in working groups they belong to."))
+    checked = _validated_marking(marking) if marking is not None else None
     document = Document(
         group_id=group.id,
+        group=group,
         title=fields.title,
         description=fields.description,
         owner_country=fields.owner_country,
@@ -292,6 +303,8 @@ def create_document(
         created_by=principal.user_id,
         tags=[DocumentTag(tag=t) for t in fields.tags],
     )
+    if checked is not None and checked.controlled:
+        _apply_marking(document, checked)
     session.add(document)
     session.flush()
     audit.record(
@@ -303,6 +316,7 @@ def create_document(
         group_id=group.id,
         title=document.title,
         owner=document.owner_country or SECRETARIAT,
+        marking=_marking_snapshot(document),
     )
     _append_version(session, storage, principal, document, upload, limits)
     return document
@@ -369,33 +383,58 @@ def _metadata_snapshot(document: Document) -> dict[str, object]:
     }
 
 
+def _validated_marking(marking: Marking) -> Marking:
+    if not marking.controlled:
+        return Marking(controlled=False)
+    release = tuple(sorted(set(marking.release)))
+    if marking.category is None:
+        raise InvalidInput(N_("a controlled document needs a category from the joint framework"))
+    if not release:
+        raise InvalidInput(N_("a controlled document needs at least one country on its release list"))
+    if any(code not in QUAD_COUNTRY_CODES for code in release):
+        raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
+    code = text.one_line(marking.control_code or "", "the control code", 64, required=False)
+    return Marking(True, marking.category, code or None, release)
+
+
+def _apply_marking(document: Document, marking: Marking) -> None:
+    document.controlled = marking.controlled
+    document.control_category = marking.category
+    document.control_code = marking.control_code
+    document.releases = [DocumentRelease(country_code=c) for c in marking.release]
+
+
 def set_marking(session: Session, principal: Principal, document: Document, marking: Marking) -> Document:
     if not permissions.can_edit(principal, document):
         raise Forbidden(N_("Only the owner's delegates or the secretariat may change the export-control marking."))
-    release = tuple(sorted(set(marking.release)))
-    if marking.controlled:
-        if marking.category is None:
-            raise InvalidInput(N_("a controlled document needs a category from the joint framework"))
-        if not release:
-            raise InvalidInput(N_("a controlled document needs at least one country on its release list"))
-        if any(code not in QUAD_COUNTRY_CODES for code in release):
-            raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
-        code = text.one_line(marking.control_code or "", "the control code", 64, required=False)
-    else:
-        release, code = (), ""
+    wanted = _validated_marking(marking)
     before = _marking_snapshot(document)
-    wanted = {
-        "controlled": marking.controlled,
-        "category": marking.category.value if marking.controlled and marking.category else None,
-        "code": code or None,
-        "release": list(release),
+    after = {
+        "controlled": wanted.controlled,
+        "category": wanted.category.value if wanted.category else None,
+        "code": wanted.control_code,
+        "release": list(wanted.release),
     }
-    if wanted == before:
+    if after == before:
         return document
-    document.controlled = marking.controlled
-    document.control_category = marking.category if marking.controlled else None
-    document.control_code = code or None
-    document.releases = [DocumentRelease(country_code=c) for c in release]
+    if not permissions.can_change_marking(principal, document):
+        raise RefusalRecorded(
+            N_(
+                "Changing or removing an existing export-control marking needs export clearance. Ask an "
+                "administrator, or a cleared colleague, to make the change."
+            ),
+            actor_id=principal.user_id,
+            action="document.marking_refused",
+            target_type="document",
+            target_id=document.id,
+            group_id=document.group_id,
+            before=before,
+            wanted=after,
+        )
+    lifted = document.controlled and not wanted.controlled
+    _apply_marking(document, wanted)
+    if lifted:
+        document.unmarked_at = utcnow()
     document.updated_at = utcnow()
     audit.record(
         session,
@@ -430,50 +469,162 @@ def withdraw(session: Session, principal: Principal, document: Document) -> Docu
     return document
 
 
-# Downloads ---------------------------------------------------------------------------------------------------
+# Content: files, text, redlines ----------------------------------------------------------------------------------
 
 
-def authorize_download(principal: Principal, document: Document, version: DocumentVersion) -> dict[str, Any] | None:
-    """Refuses what the caller may not download. For a marked file, returns the audit event to record
-    before the file is served; refusals are recorded too (RefusalRecorded survives the rollback)."""
-    allowed = permissions.may_download(principal, document)
-    if not document.controlled:
-        if not allowed:
-            raise Forbidden(N_("You may not download this file."))
-        return None
+class ContentPath(StrEnum):
+    """The doors through which a document's content leaves, named on the audit trail."""
+
+    download = "download"
+    download_head = "download-head"
+    compare = "compare"
+
+
+CONTENT_REFUSED = N_(
+    "This document is export-controlled. Its files and text are released only to delegates of the countries on "
+    "its release list, and to secretariat staff cleared for controlled documents."
+)
+
+
+def require_content(
+    session: Session,
+    principal: Principal,
+    document: Document,
+    versions: Sequence[DocumentVersion],
+    path: ContentPath,
+) -> None:
+    """The release rule, for every path that yields content. A marked document's content access (and, for a while,
+    a recently unmarked one's) is audited whether it is allowed or refused; a refusal survives the rollback."""
+    audited = permissions.content_access_audited(document)
     event: dict[str, Any] = {
-        "actor_id": principal.user_id,
         "target_type": "document",
         "target_id": document.id,
         "group_id": document.group_id,
-        "version": version.number,
+        "versions": [v.number for v in versions],
+        "path": path.value,
         "country": principal.country,
+        "controlled": document.controlled,
         "category": document.control_category.value if document.control_category else None,
     }
-    if not allowed:
+    if not permissions.can_read_content(principal, document):
+        if audited:
+            raise RefusalRecorded(
+                CONTENT_REFUSED, actor_id=principal.user_id, action="document.content_refused", **event
+            )
+        raise Forbidden(N_("You may not read the content of this document."))
+    if audited:
+        audit.record(session, principal.user_id, "document.content_read", **event)
+
+
+@dataclass
+class Delivery:
+    """A file ready to send: the stored original, or a stamped copy of a marked one. `stream` is None for HEAD."""
+
+    filename: str
+    content_type: str
+    stream: BinaryIO | None
+    size: int | None
+    etag: str | None  # only for files that may be cached (never a marked one)
+    controlled: bool
+
+
+def prepare_download(
+    session: Session,
+    principal: Principal,
+    storage: Storage,
+    document: Document,
+    number: int,
+    *,
+    head: bool = False,
+) -> Delivery:
+    """Checks and audits the access, then opens the file. A marked file is served stamped with the reader's
+    account, country and the time, or not at all: a file that cannot be stamped is refused and audited as such."""
+    version = version_of(document, number)
+    path = ContentPath.download_head if head else ContentPath.download
+    if not document.controlled:
+        require_content(session, principal, document, [version], path)
+        return Delivery(
+            filename=version.filename,
+            content_type=version.content_type,
+            stream=None if head else _open_stored(storage, version),
+            size=version.size,
+            etag=f'"{version.sha256}"',
+            controlled=False,
+        )
+    if head:
+        require_content(session, principal, document, [version], path)
+        return Delivery(version.filename, version.content_type, None, None, None, controlled=True)
+    if not permissions.can_read_content(principal, document):
+        require_content(session, principal, document, [version], path)  # raises the audited refusal
+    stamped = _stamped_copy(principal, storage, document, version)
+    require_content(session, principal, document, [version], path)
+    size = stamped.seek(0, 2)
+    stamped.seek(0)
+    return Delivery(version.filename, version.content_type, stamped, size, None, controlled=True)
+
+
+def _stamped_copy(principal: Principal, storage: Storage, document: Document, version: DocumentVersion) -> BinaryIO:
+    from app.documents import watermark  # late: pypdf and reportlab are large to load
+
+    stamped = _spooled()
+    try:
+        # Stamping seeks, and an object-store stream does not: copy the original to a local spool first.
+        with _open_stored(storage, version) as stream, _spooled() as original:
+            shutil.copyfileobj(stream, original, CHUNK)
+            original.seek(0)
+            if version.kind != formats.FileKind.pdf.value:
+                raise watermark.WatermarkFailed("only PDF files can be stamped")
+            watermark.watermark_pdf(original, watermark_lines(principal, document), stamped)
+    except watermark.WatermarkFailed as exc:
+        stamped.close()
         raise RefusalRecorded(
             N_(
-                "This file is export-controlled. Only delegates of the countries on its release list, and "
-                "secretariat staff cleared for controlled documents, may download it."
+                "This export-controlled file cannot be stamped with your name, so it is not served. The "
+                "secretariat has been told; ask the owner to upload an undamaged version."
             ),
-            action="document.download_refused",
-            **event,
-        )
-    return {"action": "document.download_controlled", **event}
+            actor_id=principal.user_id,
+            action="document.content_refused",
+            target_type="document",
+            target_id=document.id,
+            group_id=document.group_id,
+            versions=[version.number],
+            path=ContentPath.download.value,
+            country=principal.country,
+            reason=f"stamp failed: {exc}"[:300],
+        ) from exc
+    return stamped
 
 
 def watermark_lines(principal: Principal, document: Document) -> list[str]:
+    """The stamp on a marked file: the account (email, or id when there is none), country and UTC time."""
     stamp = utcnow().strftime("%Y-%m-%d %H:%M UTC")
-    who = f"{principal.display_name} ({principal.country or 'Secretariat'})"
+    account = principal.email or f"user {principal.user_id}"
+    who = f"{principal.display_name} <{account}>" if principal.display_name else account
+    country = principal.country or "Secretariat"
     code = f" {document.control_code}" if document.control_code else ""
-    return [f"Downloaded by {who} at {stamp}", f"EXPORT-CONTROLLED{code} - do not redistribute"]
+    return [f"Downloaded by {who}, {country}, at {stamp}", f"EXPORT-CONTROLLED{code} - do not redistribute"]
 
 
-# Redlines and text ------------------------------------------------------------------------------------------
+CHUNK = 256 * 1024
 
 
-def compare(document: Document, old_number: int, new_number: int) -> redline.Redline:
+def _spooled() -> BinaryIO:
+    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))
+
+
+def _open_stored(storage: Storage, version: DocumentVersion) -> BinaryIO:
+    try:
+        return storage.open(version.sha256)
+    except FileMissing:
+        log.error("stored file %s of document version %s is missing", version.sha256, version.id)
+        raise NotFound(N_("The file of this version is missing from storage; the operators have been told.")) from None
+
+
+def compare(
+    session: Session, principal: Principal, document: Document, old_number: int, new_number: int
+) -> redline.Redline:
     old, new = version_of(document, old_number), version_of(document, new_number)
+    require_content(session, principal, document, [old, new], ContentPath.compare)
     for version in (old, new):
         if version.text is None or version.text.status is not ExtractionStatus.done:
             raise Conflict(f"the text of version {version.number} is not available yet, so it cannot be compared")
@@ -510,3 +661,74 @@ def extract_pending(maker: sessionmaker[Session], storage: Storage, version_id: 
             result = _extracted(version_id, path, formats.FileKind(version.kind))
         row.status, row.content, row.error, row.updated_at = result.status, result.content or "", result.error, utcnow()
     log.info("extracted text of version %s: %s", version_id, row.status.value)
+
+
+# Export-control screening ----------------------------------------------------------------------------------------
+
+
+def record_screening(session: Session, version: DocumentVersion, matches: list[dict[str, Any]]) -> None:
+    """Keeps what the screening list found in a version's text (nothing when nothing matched)."""
+    if not matches:
+        return
+    session.add(ScreeningFinding(version_id=version.id, document_id=version.document_id, matches=matches))
+    audit.record(
+        session,
+        None,
+        "document.screening_match",
+        "document",
+        version.document_id,
+        version=version.number,
+        categories=[m["category"] for m in matches],
+    )
+
+
+def screening_of(session: Session, principal: Principal, document: Document) -> list[dict[str, Any]]:
+    """The screening terms found in an unmarked document's newest version with findings: a warning for those who
+    may read its content (the terms come from the text). A marked document needs no warning."""
+    if document.controlled or not permissions.can_read_content(principal, document):
+        return []
+    query = (
+        select(ScreeningFinding.matches)
+        .join(DocumentVersion, DocumentVersion.id == ScreeningFinding.version_id)
+        .where(ScreeningFinding.document_id == document.id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+    return list(session.scalar(query) or [])
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    document_id: int
+    title: str
+    group_id: int
+    owner_country: str | None
+    version: int
+    matches: list[dict[str, Any]]
+    screened_at: datetime
+
+
+def unmarked_screening_matches(
+    session: Session, principal: Principal, *, offset: int = 0, limit: int = 50
+) -> tuple[list[ScreeningRow], int]:
+    """For the secretariat: unmarked documents whose text matched the screening list, newest finding first."""
+    if not permissions.can_see_screening(principal):
+        raise Forbidden(N_("Only the secretariat sees the screening list's findings."))
+    query = (
+        select(
+            Document.id,
+            Document.title,
+            Document.group_id,
+            Document.owner_country,
+            DocumentVersion.number,
+            ScreeningFinding.matches,
+            ScreeningFinding.screened_at,
+        )
+        .join(ScreeningFinding, ScreeningFinding.document_id == Document.id)
+        .join(DocumentVersion, DocumentVersion.id == ScreeningFinding.version_id)
+        .where(Document.controlled.is_(False), Document.withdrawn_at.is_(None))
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    newest_first = (ScreeningFinding.screened_at.desc(), ScreeningFinding.version_id.desc())
+    rows = session.execute(query.order_by(*newest_first).offset(offset).limit(limit))
+    return [ScreeningRow(*row) for row in rows], total

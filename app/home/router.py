@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.audit import service as audit
-from app.audit.models import AuditEvent
 from app.auth.policy import AnyPrincipal
 from app.auth.web import safe_next
 from app.deps import DbSession
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
+from app.home import service as home_service
 from app.routing import page_router
 from app.templating import LANGUAGES, render
 from app.users import service as users
@@ -29,11 +27,11 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
     listing = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
     all_groups = listing.groups
     mine = [g for g in all_groups if g.id in principal.group_ids]
-    recent: Sequence[AuditEvent] = []
+    recent: list[home_service.NewsItem] = []
     since = None
     if group_permissions.can_see_members(principal):
         watched = list(principal.group_ids) or [g.id for g in all_groups]
-        recent = audit.recent_in_groups(db, watched, limit=10)
+        recent = home_service.whats_new(db, principal, watched, limit=10)
     if principal.user_id is not None:
         since = users.record_home_visit(db, principal.user_id)
     return render(

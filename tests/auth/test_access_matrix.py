@@ -193,6 +193,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", DOC + "/{document_id}/versions/{number}/file"): Row(
         EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/versions/1/file"
     ),
+    ("HEAD", DOC + "/{document_id}/versions/{number}/file"): Row(
+        EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/versions/1/file"
+    ),
+    ("GET", DOC + "/screening"): Row(STAFF, 200, DOC + "/screening"),
+    ("GET", "/admin/screening"): page_row(STAFF, 200, "/admin/screening"),
+    ("HEAD", "/documents/{document_id}/versions/{number}/file"): page_row(
+        EVERYONE, 200, lambda w, p: f"/documents/{w.document_id}/versions/2/file"
+    ),
     ("GET", DOC + "/{document_id}/compare"): Row(
         EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/compare?from=1&to=2"
     ),

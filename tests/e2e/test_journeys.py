@@ -114,6 +114,43 @@ def test_other_country_sees_the_marking_but_cannot_download(journey: Journey) ->
     expect(page.locator("h1")).to_have_text("You do not have access")
 
 
+def test_delegate_marks_at_upload_and_the_screening_list_warns_about_an_unmarked_file(
+    journey: Journey, tmp_path, browser, e2e_base_url, visits
+) -> None:
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/groups/semiconductors/documents/new")
+    unmarked = tmp_path / "litho.txt"
+    unmarked.write_text("Roadmap for EUV lithography tools.\n\nSources for extreme ultraviolet exposure.\n")
+    page.fill("#title", "Lithography tool roadmap")
+    page.set_input_files("#file", str(unmarked))
+    journey.click("main button[type=submit]")
+    expect(page.locator("#screening-warning")).to_contain_text("EUV lithography")
+    journey.click("#screening-warning a:has-text('Edit details and marking')")
+    expect(page.locator("h1")).to_have_text("Edit document")
+
+    journey.goto("/groups/semiconductors/documents/new")
+    marked = tmp_path / "marked.txt"
+    marked.write_text("Tool list for the joint review.\n")
+    page.fill("#title", "Marked from the first byte")
+    page.check("#controlled")
+    page.select_option("#category", "semiconductors")
+    page.fill("#control_code", "3B001")
+    page.check("#release-US")
+    page.set_input_files("#file", str(marked))
+    journey.click("main button[type=submit]")
+    expect(page.locator(".marking")).to_contain_text("EXPORT-CONTROLLED")
+    expect(page.locator("#screening-warning")).to_have_count(0)
+
+    officer_context = browser.new_context(locale="en-US")
+    officer = Journey(officer_context.new_page(), e2e_base_url, visits)
+    officer.sign_in("Quad Secretariat Login", "sec")
+    officer.goto("/admin/screening")
+    expect(officer.page.locator("main")).to_contain_text("Lithography tool roadmap")
+    expect(officer.page.locator("main")).not_to_contain_text("Marked from the first byte")
+    officer_context.close()
+
+
 def test_secretariat_creates_a_group_and_adds_a_member(journey: Journey) -> None:
     page = journey.page
     journey.sign_in("Quad Secretariat Login", "sec")
