@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
-from app.db import build_engine, build_sessionmaker
+from app.db import build_engine, build_sessionmaker, utcnow
 from app.demo import seed_demo
 from app.main import SESSION_COOKIE, create_app
 from app.users.models import Role
@@ -76,12 +76,13 @@ def test_https_base_url_adds_hsts_and_secure_cookies(database_url: str, tmp_path
 
 def test_idle_and_absolute_session_timeouts(base_url: str, make_user, settings) -> None:
     user = make_user(Role.delegate, "US")
-    now = int(time.time())
+    now = utcnow()
     idle = httpx.Client(base_url=base_url)
-    sign_in(idle, SECRET_KEY, user, seen=now - settings.session_idle_minutes * 60 - 5)
+    idle_for = timedelta(minutes=settings.session_idle_minutes, seconds=5)
+    sign_in(idle, SECRET_KEY, user, last_seen_at=now - idle_for)
     assert idle.get("/profile").status_code == 303
     old = httpx.Client(base_url=base_url)
-    sign_in(old, SECRET_KEY, user, iat=now - settings.session_max_hours * 3600 - 5)
+    sign_in(old, SECRET_KEY, user, created_at=now - timedelta(hours=settings.session_max_hours, seconds=5))
     assert old.get("/profile").status_code == 303
     fresh = httpx.Client(base_url=base_url)
     sign_in(fresh, SECRET_KEY, user)
