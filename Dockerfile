@@ -65,7 +65,7 @@ COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/quad-entrypoint
 RUN python -m compileall -q /app/migrations \
     && mkdir -p /app/var \
     && chown quad:quad /app/var \
-    && chmod 0750 /app/var
+    && chmod 0700 /app/var
 
 WORKDIR /app
 USER 10001:10001

@@ -114,8 +114,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
+        # The app itself reads X-Forwarded-For from QUAD_TRUSTED_PROXIES only (app.main), so uvicorn must not.
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
     )
 

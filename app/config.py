@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -22,6 +23,31 @@ class Environment(StrEnum):
     dev = "dev"
     test = "test"
     prod = "prod"
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_directory(path: Path) -> Path:
+    """Creates the folder readable by this account only (0700), and tightens one of ours that is looser:
+    it holds the database, the secret key and the stored files."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    status = path.stat()
+    if status.st_mode & 0o777 != PRIVATE_DIR_MODE and status.st_uid == os.geteuid():
+        path.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask; this is exact
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Creates the (empty) file 0600 if it is missing, and tightens one of ours that is looser."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    return path
 
 
 class InsecureSettingsError(RuntimeError):
@@ -52,7 +78,10 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(50, ge=1, le=2048, alias="QUAD_MAX_UPLOAD_MB")
     # Files above this size have their text extracted after the response, off the request path.
     inline_extraction_kb: int = Field(512, ge=0, alias="QUAD_INLINE_EXTRACTION_KB")
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="QUAD_TRUSTED_PROXIES")
+    # Peers whose X-Forwarded-For names the real client (addresses or networks); empty trusts none.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1"], alias="QUAD_TRUSTED_PROXIES"
+    )
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
 
     @field_validator("trusted_proxies", mode="before")
@@ -97,9 +126,8 @@ class Settings(BaseSettings):
             raise InsecureSettingsError("SECRET_KEY is not set")
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+            private_directory(key_file.parent)
+            private_file(key_file).write_text(secrets.token_urlsafe(48))
         return key_file.read_text().strip()
 
     def insecure_production_settings(self) -> list[str]:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Sessi
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.types import TypeDecorator
 
+from app.config import private_directory, private_file
+
 log = logging.getLogger("app.db")
 T = TypeVar("T")
 
@@ -95,7 +97,9 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Made private before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+            private_directory(Path(parsed.database).parent)
+            private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _prepare_sqlite(engine)
         return engine

@@ -194,6 +194,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Starlette answers a crash outside the middleware stack, so the security headers are added here.
     for name, value in getattr(request.app.state, "security_headers", {}).items():
         response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

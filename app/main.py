@@ -7,13 +7,14 @@ import logging
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import openapi
 from app.auth.oidc import OidcClients
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
 from app.auth.web import pages as auth_pages
-from app.config import PROJECT_ROOT, Settings, get_settings
+from app.config import PROJECT_ROOT, Settings, get_settings, private_directory
 from app.countries.router import api as countries_api
 from app.db import build_engine, build_sessionmaker
 from app.documents.router import api as documents_api
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # The embedded database, stored files, temporary uploads and the dev key live here: this account's only.
+    private_directory(settings.data_dir)
     app.state.engine = build_engine(settings.resolved_database_url())
     app.state.sessionmaker = build_sessionmaker(app.state.engine)
     # Work that runs after the response (text extraction) gets its own sessions, never the request's.
@@ -101,4 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Room for the form fields around the largest file.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(SecurityHeadersMiddleware, headers=app.state.security_headers)
+    # Outermost: the client address (rate limits, logs) comes from X-Forwarded-For only when the immediate peer
+    # is one of QUAD_TRUSTED_PROXIES; `quad serve` leaves this to the app, so every server behaves the same.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -65,7 +65,22 @@ class BodySizeLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+def is_private_response(scope: Scope, status: int) -> bool:
+    """Whether an answer must not be kept by browsers or proxies: every error, and every answer to a caller
+    who is signed in (session) or presents credentials (Authorization header)."""
+    if status >= 400:
+        return True
+    if any(name == b"authorization" for name, _ in scope.get("headers", ())):
+        return True
+    # The route's policy put the resolved principal on the request state before the response started.
+    principal = scope.get("state", {}).get("principal")
+    return bool(getattr(principal, "is_authenticated", False))
+
+
 class SecurityHeadersMiddleware:
+    """The fixed headers on every response, and `Cache-Control: no-store` on private ones (see
+    is_private_response) unless the route chose its own Cache-Control (downloads do)."""
+
     def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
         self.app = app
         self.headers = headers
@@ -80,6 +95,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if is_private_response(scope, message["status"]):
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -6,7 +6,6 @@ A later feature adds its rows to `ENDPOINTS` (and its data to `bench.seed.VOLUME
 from __future__ import annotations
 
 import json
-import time
 from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,10 +93,10 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
-def session_cookie(secret_key: str, user_id: int, session_version: int) -> str:
-    """The cookie Starlette's SessionMiddleware would set at sign-in (the server's cookies are Secure-only)."""
-    now = int(time.time())
-    data = {"uid": user_id, "sv": session_version, "iat": now, "seen": now}
+def session_cookie(secret_key: str, user_id: int, session_id: str) -> str:
+    """The cookie Starlette's SessionMiddleware would set at sign-in (the server's cookies are Secure-only):
+    only the id of the server-side session issue_credentials opened for the user."""
+    data = {"sid": session_id}
     signed = TimestampSigner(secret_key).sign(b64encode(json.dumps(data).encode())).decode()
     return f"{SESSION_COOKIE}={signed}"
 

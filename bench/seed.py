@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken
+from app.auth.models import ApiToken, UserSession
 from app.auth.principal import Principal
 from app.auth.service import TOKEN_PREFIX, hash_token, principal_for
 from app.auth.visibility import Visibility
@@ -222,7 +222,6 @@ def seed_users(conn: Connection, ctx: SeedContext) -> int:
                 "country_code": country,
                 "organisation": f"{country or 'Quad'} {role.value} office",
                 "status": "active",
-                "session_version": 1,
                 "created_at": ctx.now - timedelta(days=365),
             }
         )
@@ -540,7 +539,7 @@ class BenchUsers:
     """Who the load generator acts as: one API token per role, the users behind them, and a group of theirs."""
 
     tokens: dict[Role, str]
-    users: dict[Role, tuple[int, int]]  # role -> (user id, session version), for session cookies
+    users: dict[Role, tuple[int, str]]  # role -> (user id, server-side session id), for session cookies
     group_slug: str  # the first group, chaired by the benchmark delegate
     documents: dict[str, int] = field(default_factory=dict)  # path placeholder -> a document id (pick_documents)
 
@@ -601,15 +600,16 @@ def issue_credentials(url: str) -> BenchUsers:
     """Fresh API tokens for the first user of each role, replacing earlier runs' (the secrets stay in memory),
     and the documents the rows ask for, readable (and downloadable) by the benchmark delegate."""
     tokens: dict[Role, str] = {}
-    users: dict[Role, tuple[int, int]] = {}
+    users: dict[Role, tuple[int, str]] = {}
     user_table, token_table, group_table = table(User), table(ApiToken), table(WorkingGroup)
+    session_table = table(UserSession)
     engine = build_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(delete(token_table).where(token_table.c.name == BENCH_TOKEN_NAME))
             for role in Role:
                 row = conn.execute(
-                    select(user_table.c.id, user_table.c.session_version)
+                    select(user_table.c.id)
                     .where(user_table.c.role == role.value, user_table.c.email_key.like("%@bench.example"))
                     .order_by(user_table.c.id)
                     .limit(1)
@@ -620,7 +620,13 @@ def issue_credentials(url: str) -> BenchUsers:
                     insert(token_table),
                     {"user_id": row.id, "name": BENCH_TOKEN_NAME, "prefix": prefix, "token_hash": hash_token(raw)},
                 )
-                tokens[role], users[role] = raw, (row.id, row.session_version)
+                session_id = secrets.token_urlsafe(32)
+                now = datetime.now(UTC)
+                conn.execute(
+                    insert(session_table),
+                    {"user_id": row.id, "token_hash": hash_token(session_id), "created_at": now, "last_seen_at": now},
+                )
+                tokens[role], users[role] = raw, (row.id, session_id)
             group = conn.execute(select(group_table.c.id, group_table.c.slug).order_by(group_table.c.id).limit(1)).one()
         with build_sessionmaker(engine)() as session:
             delegate = session.get_one(User, users[Role.delegate][0])

@@ -52,6 +52,9 @@ ACCOUNTS = {
         "alice": {"email": "alice@state.example.gov", "name": "Alice Walker", "organisation": "Department of State"},
         "bob": {"email": "bob@commerce.example.gov", "name": "Bob Stone", "organisation": "Commerce"},
         "unverified": {"email": "unverified@example.gov", "name": "Un Verified", "email_verified": False},
+        # email_verified left out, and given as the string "true": neither vouches for the address.
+        "unvouched": {"email": "unvouched@example.gov", "name": "Un Vouched", "email_verified": None},
+        "stringly": {"email": "stringly@example.gov", "name": "String Ly", "email_verified": "true"},
     },
     "jp-gov": {
         "hanako": {"email": "hanako@mofa.example.go.jp", "name": "Hanako Yamada", "organisation": "MOFA"},

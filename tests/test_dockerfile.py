@@ -551,3 +551,23 @@ def test_compose_holds_no_secret_value() -> None:
                 assert REQUIRED_REFERENCE.match(password), f"{name}: {key} holds a literal password"
     text = COMPOSE.read_text()
     assert not re.search(r"(SECRET|PASSWORD|TOKEN)\w*:-", text), "a secret has a default value"
+
+
+def test_compose_trusts_the_network_gateway_as_the_proxy() -> None:
+    """Published-port connections reach the app from the compose network's gateway; that (fixed) address must be
+    the trusted proxy, or every client shares one sign-in rate-limit bucket (security issue #8, finding 11)."""
+    import ipaddress
+
+    app = service("app")
+    trusted = environment(app)["QUAD_TRUSTED_PROXIES"]
+    match = re.fullmatch(r"\$\{QUAD_TRUSTED_PROXIES:-([^}]+)\}", trusted)
+    assert match, "QUAD_TRUSTED_PROXIES needs a default naming the proxy's address"
+    networks = app.get("networks")
+    assert networks, "the app must be on a network with a known gateway"
+    name = next(iter(networks))
+    [config] = compose()["networks"][name]["ipam"]["config"]
+    gateway, subnet = ipaddress.ip_address(config["gateway"]), ipaddress.ip_network(config["subnet"])
+    assert gateway in subnet
+    assert str(gateway) in [part.strip() for part in match.group(1).split(",")]
+    for other in ("db", "redis"):
+        assert name in (service(other).get("networks") or []), f"{other} must share the app's network"

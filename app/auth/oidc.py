@@ -93,6 +93,7 @@ class OidcClients:
             email=_claim(claims, provider.email_claim),
             name=_claim(claims, provider.name_claim),
             organisation=_claim(claims, provider.organisation_claim) if provider.organisation_claim else None,
+            # Kept only when it is a JSON boolean; a string such as "true" counts as not verified.
             email_verified=claims.get("email_verified") if isinstance(claims.get("email_verified"), bool) else None,
         )
         return identity, token.get("id_token")

@@ -1,4 +1,4 @@
-"""Resolving who a request comes from (token or session) and managing API tokens."""
+"""Resolving who a request comes from (token or session), browser sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import text
 from app.audit import service as audit
-from app.auth.models import ApiToken
+from app.auth.models import ApiToken, SessionEnd, UserSession
 from app.auth.principal import Principal
 from app.db import paged, utcnow, write_if_possible
 from app.errors import N_, InvalidInput, NotAuthenticated, NotFound
@@ -24,6 +23,8 @@ TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
 MAX_TOKEN_DAYS = 3650
 # Writing last_used_at on every call would turn each GET into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The same for a session's last_seen_at: SQLite serialises writers, and the idle limit is minutes long.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_token(raw: str) -> str:
@@ -62,26 +63,118 @@ def principal_from_bearer(session: Session, authorization: str, now: datetime | 
     return principal_for(session, user, via_token=True)
 
 
+def open_session(
+    session: Session, user: User, *, provider_name: str | None = None, id_token: str | None = None
+) -> str:
+    """A new server-side session; returns the random id for the cookie (only its hash is stored)."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = UserSession(
+        user_id=user.id,
+        token_hash=hash_token(raw),
+        created_at=now,
+        last_seen_at=now,
+        provider_name=provider_name,
+        id_token=id_token,
+    )
+    session.add(record)
+    session.flush()
+    return raw
+
+
+def session_record(session: Session, raw: str) -> UserSession | None:
+    return session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(raw)))
+
+
+def _end(record: UserSession, reason: SessionEnd, now: datetime) -> None:
+    record.ended_at, record.ended_reason, record.id_token = now, reason, None
+
+
 def principal_from_session(
     session: Session,
-    data: Mapping[str, Any],
+    raw: str,
     now: datetime,
     *,
     idle: timedelta,
     absolute: timedelta,
 ) -> Principal | None:
-    """The signed-in user of a session cookie, or None when the session is absent, stale or revoked."""
-    user_id, version = data.get("uid"), data.get("sv")
-    issued, seen = data.get("iat"), data.get("seen")
-    if not isinstance(user_id, int) or not isinstance(issued, int | float) or not isinstance(seen, int | float):
+    """The signed-in user of a session id, or None when the session is unknown, ended, stale or disabled."""
+    record = session_record(session, raw)
+    if record is None or record.ended_at is not None:
         return None
-    timestamp = now.timestamp()
-    if timestamp - issued > absolute.total_seconds() or timestamp - seen > idle.total_seconds():
+    # Timeouts need no write: time alone ends the session. (Disabling ends the rows themselves.)
+    if now - record.created_at > absolute or now - record.last_seen_at > idle:
         return None
-    user = session.get(User, user_id)
-    if user is None or user.session_version != version or user.status is UserStatus.disabled:
+    if record.user.status is UserStatus.disabled:
         return None
-    return principal_for(session, user)
+    if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+        write_if_possible(session, lambda: setattr(record, "last_seen_at", now), f"last use of session {record.id}")
+    return principal_for(session, record.user)
+
+
+def end_session(session: Session, raw: str, reason: SessionEnd = SessionEnd.sign_out) -> UserSession | None:
+    """Ends one session (sign-out). Returns the record as it was, with its provider and id_token, when it was
+    still open; None when it was unknown or had already ended."""
+    record = session_record(session, raw)
+    if record is None or record.ended_at is not None:
+        return None
+    ended = UserSession(provider_name=record.provider_name, id_token=record.id_token)
+    _end(record, reason, utcnow())
+    session.flush()
+    return ended
+
+
+def end_sessions_of(session: Session, user_id: int, reason: SessionEnd) -> int:
+    """Ends every open session of a person; returns how many there were."""
+    open_sessions = session.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    ).all()
+    now = utcnow()
+    for record in open_sessions:
+        _end(record, reason, now)
+    session.flush()
+    return len(open_sessions)
+
+
+def revoke_tokens_of(session: Session, actor_id: int | None, user_id: int, *, why: str) -> int:
+    """Revokes every live token of a person, audited as one event; returns how many there were."""
+    live = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))).all()
+    if not live:
+        return 0
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+    audit.record(
+        session, actor_id, "token.revoke_all", "user", user_id, tokens=[t.id for t in live], reason=why
+    )
+    return len(live)
+
+
+def sign_out_everywhere(session: Session, principal: Principal, *, revoke_tokens: bool = False) -> None:
+    """Ends all of the person's browser sessions, this one included, and, if asked, their API tokens too."""
+    assert principal.user_id is not None
+    sessions = end_sessions_of(session, principal.user_id, SessionEnd.sign_out_everywhere)
+    tokens = (
+        revoke_tokens_of(session, principal.user_id, principal.user_id, why="sign_out_everywhere")
+        if revoke_tokens
+        else 0
+    )
+    audit.record(
+        session,
+        principal.user_id,
+        "auth.sign_out_everywhere",
+        "user",
+        principal.user_id,
+        sessions=sessions,
+        tokens_revoked=tokens,
+    )
+
+
+def account_disabled(session: Session, actor_id: int | None, user_id: int) -> None:
+    """A disabled account keeps nothing that works: sessions end and tokens are revoked for good, so
+    re-enabling it later starts from a fresh sign-in and new tokens."""
+    end_sessions_of(session, user_id, SessionEnd.disabled)
+    revoke_tokens_of(session, actor_id, user_id, why="account_disabled")
 
 
 def create_token(

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy, signin
 from app.auth import service as auth_service
@@ -88,10 +89,7 @@ async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincip
 def _signed_in(request: Request, db: DbSession, user: User, provider_name: str, id_token: str | None) -> Response:
     signin.record_sign_in(db, user, provider_name)
     target = request.session.get(NEXT_KEY)
-    policy.start_session(request, user.id, user.session_version)
-    request.session["idp"] = provider_name
-    if id_token:
-        request.session["id_token"] = id_token
+    policy.start_session(request, db, user, provider_name=provider_name, id_token=id_token)
     destination = "/profile" if user.status is UserStatus.pending else safe_next(target)
     return RedirectResponse(destination, status_code=303)
 
@@ -173,17 +171,16 @@ def dev_login(
     user = users.get(db, user_id)
     if user is None or user.status is UserStatus.disabled:
         raise InvalidInput(N_("pick one of the listed users"))
-    policy.start_session(request, user.id, user.session_version)
+    policy.start_session(request, db, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @pages.post("/logout")
-async def logout(request: Request, _: AnyPrincipal) -> RedirectResponse:
-    provider_name, id_token = request.session.get("idp"), request.session.get("id_token")
-    policy.end_session(request)
+async def logout(request: Request, db: DbSession, _: AnyPrincipal) -> RedirectResponse:
+    ended = await run_in_threadpool(policy.end_session, request, db)
     home = f"{request.app.state.settings.base_url}/"
-    if isinstance(provider_name, str):
-        url = await _oidc(request).logout_url(provider_name, id_token, home)
+    if ended is not None and ended.provider_name:
+        url = await _oidc(request).logout_url(ended.provider_name, ended.id_token, home)
         if url:
             return RedirectResponse(url, status_code=303)
     return RedirectResponse("/", status_code=303)
@@ -254,10 +251,12 @@ def revoke_token_form(token_id: ObjectId, db: DbSession, principal: SignedInPrin
 
 
 @pages.post("/profile/sign-out-everywhere")
-def sign_out_everywhere(request: Request, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
-    assert principal.user_id is not None
-    user = users.get(db, principal.user_id)
-    assert user is not None
-    users.sign_out_everywhere(db, user)
-    policy.end_session(request)
+def sign_out_everywhere(
+    request: Request,
+    db: DbSession,
+    principal: SignedInPrincipal,
+    revoke_tokens: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    auth_service.sign_out_everywhere(db, principal, revoke_tokens=revoke_tokens)
+    policy.forget_session(request)
     return RedirectResponse("/", status_code=303)

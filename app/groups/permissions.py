@@ -20,7 +20,8 @@ def can_read(principal: Principal, group: WorkingGroup) -> bool:
 
 
 def can_see_members(principal: Principal) -> bool:
-    """Names of officials are for the governments and the secretariat, not the public or industry."""
+    """Names and organisations of officials (chairs and members) are for the governments (delegates, observers)
+    and the secretariat. The public, industry and pending accounts learn only how many there are, by country."""
     return principal.reads_quad_content
 
 

@@ -13,7 +13,16 @@ from app.deps import DbSession, FormId, ObjectId, Page
 from app.errors import N_, DomainError, InvalidInput
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
-from app.groups.schemas import CountryMembers, GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn, MemberOut
+from app.groups.schemas import (
+    ChairOut,
+    CountryMembers,
+    GroupDetail,
+    GroupIn,
+    GroupPatch,
+    GroupSummary,
+    MemberIn,
+    MemberOut,
+)
 from app.openapi import problems
 from app.routing import api_router, page_router
 from app.schemas import PageOut
@@ -34,9 +43,24 @@ def readable_group(slug: str, db: DbSession, principal: CurrentPrincipal) -> Wor
 ReadableGroup = Annotated[WorkingGroup, Depends(readable_group)]
 
 
-def _summary(group: WorkingGroup, chairs_of_group: Sequence[User] | None = None) -> GroupSummary:
+def _chairs(chair_users: Sequence[User], principal: Principal) -> list[ChairOut]:
+    if permissions.can_see_members(principal):
+        return [
+            ChairOut(
+                country_code=u.country_code,
+                id=u.id,
+                display_name=u.display_name,
+                role=u.role,
+                organisation=u.organisation,
+            )
+            for u in chair_users
+        ]
+    return [ChairOut(country_code=u.country_code) for u in chair_users]
+
+
+def _summary(group: WorkingGroup, principal: Principal, chairs_of_group: Sequence[User] | None = None) -> GroupSummary:
     chair_users = service.chairs_of(group) if chairs_of_group is None else chairs_of_group
-    chairs = [UserSummary.model_validate(u) for u in chair_users]
+    chairs = _chairs(chair_users, principal)
     return GroupSummary(
         id=group.id,
         slug=group.slug,
@@ -66,15 +90,13 @@ def _country_members(group: WorkingGroup, principal: Principal) -> list[CountryM
 @api.get("", summary="Working groups the caller may see")
 def list_groups(db: DbSession, page: Page, principal: AnyPrincipal) -> PageOut[GroupSummary]:
     listing = service.list_groups(db, principal, offset=page.offset, limit=page.size)
-    summaries = [_summary(g, listing.chairs.get(g.id, [])) for g in listing.groups]
+    summaries = [_summary(g, principal, listing.chairs.get(g.id, [])) for g in listing.groups]
     return PageOut.of(summaries, page, listing.total)
 
 
 @api.get("/{slug}", summary="One working group with its charter and members by country")
 def get_group(group: ReadableGroup, principal: AnyPrincipal) -> GroupDetail:
-    return GroupDetail(
-        **_summary(group).model_dump(), charter=group.charter, members_by_country=_country_members(group, principal)
-    )
+    return _detail(group, principal)
 
 
 # Management by the secretariat ------------------------------------------------------------------------------
@@ -82,7 +104,9 @@ def get_group(group: ReadableGroup, principal: AnyPrincipal) -> GroupDetail:
 
 def _detail(group: WorkingGroup, principal: Principal) -> GroupDetail:
     return GroupDetail(
-        **_summary(group).model_dump(), charter=group.charter, members_by_country=_country_members(group, principal)
+        **_summary(group, principal).model_dump(),
+        charter=group.charter,
+        members_by_country=_country_members(group, principal),
     )
 
 
@@ -225,7 +249,7 @@ def group_page(request: Request, group: ReadableGroup, db: DbSession, principal:
         "groups/detail.html",
         {
             "group": group,
-            "chairs": service.chairs_of(group),
+            "chairs": _chairs(service.chairs_of(group), principal),
             "countries": _country_members(group, principal),
             "can_see_members": permissions.can_see_members(principal),
             "can_manage": permissions.can_manage(principal),

@@ -4,7 +4,19 @@ from pydantic import BaseModel, Field
 
 from app.groups.models import GroupStatus, MembershipRole
 from app.schemas import Out
+from app.users.models import Role
 from app.users.schemas import UserSummary
+
+
+class ChairOut(BaseModel):
+    """A chair. Who they are (id, name, role, organisation) is shown only to government participants and the
+    secretariat; everyone else sees just the chair's country, and null for the rest."""
+
+    country_code: str | None
+    id: int | None = None
+    display_name: str | None = None
+    role: Role | None = None
+    organisation: str | None = None
 
 
 class GroupSummary(Out):
@@ -13,7 +25,7 @@ class GroupSummary(Out):
     name: str
     technology_area: str
     status: str
-    chairs: list[UserSummary]
+    chairs: list[ChairOut]
 
 
 class MemberOut(BaseModel):

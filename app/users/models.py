@@ -43,8 +43,6 @@ class User(Timestamped, Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     # Secretariat staff explicitly cleared to download export-controlled files.
     export_cleared: Mapped[bool] = mapped_column(default=False)
-    # Bumped by "sign out everywhere": every session carrying an older number ends.
-    session_version: Mapped[int] = mapped_column(default=1)
     # When the person last opened the home page: "what changed since your last visit" starts here.
     last_home_visit_at: Mapped[datetime | None]
 

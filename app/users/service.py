@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import text
 from app.audit import service as audit
+from app.auth import service as auth_service
 from app.countries import service as countries
 from app.db import paged, utcnow, write_if_possible
 from app.errors import N_, Conflict, InvalidInput, NotFound
@@ -126,6 +127,8 @@ def decide_registration(session: Session, actor_id: int | None, user_id: int, *,
         raise Conflict(f"this registration was already decided ({user.status.value})")
     user.status = UserStatus.active if approve else UserStatus.disabled
     audit.record(session, actor_id, "user.approve" if approve else "user.reject", "user", user.id)
+    if not approve:
+        auth_service.account_disabled(session, actor_id, user.id)
     return user
 
 
@@ -153,7 +156,7 @@ def change_account(
         user.status = status
         changes["status"] = status.value
         if status is UserStatus.disabled:
-            user.session_version += 1
+            auth_service.account_disabled(session, actor_id, user.id)
     if export_cleared is not None and export_cleared is not user.export_cleared:
         if export_cleared and user.role not in (Role.secretariat, Role.admin):
             raise InvalidInput(N_("export clearance is for secretariat staff; delegates follow the release list"))
@@ -162,11 +165,6 @@ def change_account(
     if changes:
         audit.record(session, actor_id, "user.change", "user", user.id, changes=changes)
     return user
-
-
-def sign_out_everywhere(session: Session, user: User) -> None:
-    user.session_version += 1
-    audit.record(session, user.id, "auth.sign_out_everywhere", "user", user.id)
 
 
 def record_home_visit(session: Session, user_id: int) -> datetime | None:

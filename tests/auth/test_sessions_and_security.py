@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
+import stat
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
-from app.db import build_engine, build_sessionmaker
+from app.db import build_engine, build_sessionmaker, utcnow
 from app.demo import seed_demo
 from app.main import SESSION_COOKIE, create_app
 from app.users.models import Role
@@ -76,12 +77,13 @@ def test_https_base_url_adds_hsts_and_secure_cookies(database_url: str, tmp_path
 
 def test_idle_and_absolute_session_timeouts(base_url: str, make_user, settings) -> None:
     user = make_user(Role.delegate, "US")
-    now = int(time.time())
+    now = utcnow()
     idle = httpx.Client(base_url=base_url)
-    sign_in(idle, SECRET_KEY, user, seen=now - settings.session_idle_minutes * 60 - 5)
+    idle_for = timedelta(minutes=settings.session_idle_minutes, seconds=5)
+    sign_in(idle, SECRET_KEY, user, last_seen_at=now - idle_for)
     assert idle.get("/profile").status_code == 303
     old = httpx.Client(base_url=base_url)
-    sign_in(old, SECRET_KEY, user, iat=now - settings.session_max_hours * 3600 - 5)
+    sign_in(old, SECRET_KEY, user, created_at=now - timedelta(hours=settings.session_max_hours, seconds=5))
     assert old.get("/profile").status_code == 303
     fresh = httpx.Client(base_url=base_url)
     sign_in(fresh, SECRET_KEY, user)
@@ -228,3 +230,111 @@ def test_development_sign_in_only_in_dev(tmp_path: Path) -> None:
             assert signed.status_code == 303 and signed.headers["location"] == "/profile"
             assert "Emily Carter" in http.get("/profile").text
         app.state.engine.dispose()
+
+
+# Security issue #8, finding 10e: private answers are never cached ------------------------------------------------
+
+
+def test_private_answers_carry_no_store_and_public_pages_stay_cacheable(
+    client: httpx.Client, browser_as, api_as, make_user
+) -> None:
+    user = make_user(Role.delegate, "US")
+    signed_in = browser_as(user)
+    for path in ("/profile", "/", "/api/v1/me", "/api/v1/working-groups"):
+        response = signed_in.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    bearer = api_as(user)
+    for path in ("/api/v1/me", "/api/v1/countries"):
+        response = bearer.get(path)
+        assert response.status_code == 200 and response.headers["cache-control"] == "no-store", path
+    # Errors, to anyone: a 404 page, an API 401, a bad bearer token.
+    assert client.get("/no-such-page").headers["cache-control"] == "no-store"
+    assert client.get("/api/v1/me").headers["cache-control"] == "no-store"
+    refused = client.get("/api/v1/countries", headers={"Authorization": "Bearer qd_nonsense"})
+    assert refused.status_code == 401 and refused.headers["cache-control"] == "no-store"
+    # Public anonymous pages and files keep their cacheability.
+    for path in ("/", "/api/v1/countries", "/static/quad.css"):
+        response = client.get(path)
+        assert response.status_code == 200 and "no-store" not in response.headers.get("cache-control", ""), path
+
+
+# Finding 10d: the data folder and the embedded database are private ---------------------------------------------
+
+
+def test_fresh_data_folder_and_database_are_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh" / "var"
+    # The embedded default: no DATABASE_URL and no SECRET_KEY, so the database and the key go in the data folder.
+    app = create_app(make_settings("", data_dir, "http://127.0.0.1:1", SECRET_KEY=""))
+    try:
+        with serve(app) as url:
+            assert httpx.get(f"{url}/readyz").status_code == 503  # answers: the (unmigrated) database was opened
+            with app.state.engine.begin() as connection:
+                connection.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+                connection.exec_driver_sql("INSERT INTO probe VALUES (1)")
+            with app.state.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT x FROM probe").all()
+                mode_of = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data_dir.iterdir() if p.is_file()}
+    finally:
+        app.state.engine.dispose()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert {"quad.db", "quad.db-wal", "quad.db-shm", "secret_key"} <= set(mode_of)
+    assert all(mode == 0o600 for mode in mode_of.values()), mode_of
+
+
+def test_existing_loose_data_folder_is_tightened(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    (data_dir / "quad.db").touch()
+    (data_dir / "quad.db").chmod(0o644)
+    app = create_app(make_settings("", data_dir, "http://127.0.0.1:1"))
+    app.state.engine.dispose()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "quad.db").stat().st_mode) == 0o600
+
+
+# Finding 11: behind a trusted proxy each client has its own sign-in bucket ------------------------------------------
+
+
+def _sign_in_codes(url: str, forwarded_for: list[str]) -> list[int]:
+    return [
+        httpx.get(f"{url}/auth/login/us-gov", headers={"X-Forwarded-For": address}).status_code
+        for address in forwarded_for
+    ]
+
+
+def test_clients_behind_a_trusted_proxy_get_their_own_rate_limit(
+    database_url: str, tmp_path: Path, idp_file: Path
+) -> None:
+    """The test server's peer (127.0.0.1) is the trusted proxy: each X-Forwarded-For client has its own bucket."""
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        "http://127.0.0.1:1",
+        QUAD_IDP_FILE=str(idp_file),
+        QUAD_LOGIN_RATE_LIMIT="2/minute",
+        QUAD_TRUSTED_PROXIES="10.9.8.7, 127.0.0.1",
+    )
+    with serve(create_app(settings)) as url:
+        first = _sign_in_codes(url, ["203.0.113.1", "203.0.113.1", "203.0.113.1"])
+        # A client cannot escape its bucket by prepending a made-up address: the proxy appends the real one.
+        spoofed = _sign_in_codes(url, ["198.51.100.9, 203.0.113.1"])
+        second = _sign_in_codes(url, ["203.0.113.2", "203.0.113.2"])
+    assert first == [302, 302, 429]
+    assert spoofed == [429]
+    assert second == [302, 302]
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(database_url: str, tmp_path: Path, idp_file: Path) -> None:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        "http://127.0.0.1:1",
+        QUAD_IDP_FILE=str(idp_file),
+        QUAD_LOGIN_RATE_LIMIT="2/minute",
+        QUAD_TRUSTED_PROXIES="10.9.8.7",  # not the test client's address
+    )
+    with serve(create_app(settings)) as url:
+        codes = _sign_in_codes(url, ["203.0.113.1", "203.0.113.2", "203.0.113.3"])
+    assert codes == [302, 302, 429]  # one bucket: the peer's own address

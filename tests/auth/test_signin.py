@@ -167,7 +167,7 @@ def test_bad_id_tokens_are_refused(client: httpx.Client, db: Session, oidc: Oidc
     assert "<h1>" in response.text and "Traceback" not in response.text
     assert count(db, User) == users_before
     assert refusals(db) == refused_before + 1
-    assert "uid" not in _session_keys(client)
+    assert "sid" not in _session_keys(client)
 
 
 def test_wrong_or_missing_state_and_replayed_code_are_refused(client: httpx.Client, db: Session) -> None:
@@ -205,6 +205,27 @@ def test_unverified_email_does_not_link_to_existing_account(client: httpx.Client
     make_user(Role.delegate, "US", email="unverified@example.gov")
     assert sign_in_via(client, "us-gov", "unverified").status_code == 403
     assert count(db, IdentityLink) == 0
+
+
+@pytest.mark.parametrize(
+    ("login", "email"), [("unvouched", "unvouched@example.gov"), ("stringly", "stringly@example.gov")]
+)
+def test_email_verified_missing_or_a_string_does_not_link(
+    client: httpx.Client, db: Session, make_user, login: str, email: str
+) -> None:
+    """Only the JSON value true links a pre-provisioned account: a missing claim or the string "true" does not.
+    The person gets a page saying why, and the refusal is audited."""
+    account = make_user(Role.delegate, "US", email=email)
+    before = refusals(db)
+    refused = sign_in_via(client, "us-gov", login)
+    assert refused.status_code == 403
+    assert "has not confirmed that this email address is yours" in refused.text
+    assert "<h1>" in refused.text
+    assert count(db, IdentityLink) == 0
+    assert refusals(db) == before + 1
+    assert "sid" not in _session_keys(client)
+    db.expire_all()
+    assert not db.get(User, account.id).identities  # type: ignore[union-attr]
 
 
 def test_provider_down_gives_a_clear_page(client: httpx.Client, app) -> None:

@@ -56,8 +56,8 @@ class IssuerSpec:
     name: str
     clients: Sequence[ClientSpec] = ()
     # account id (what is typed into the login form) -> {"email", "name", "organisation"},
-    # optionally "email_verified": False (default True).
-    accounts: Mapping[str, Mapping[str, str | bool]] = field(default_factory=dict)
+    # optionally "email_verified": False or a string (default True); None leaves the claim out.
+    accounts: Mapping[str, Mapping[str, str | bool | None]] = field(default_factory=dict)
     # None: the OS picks a free port inside the node process (no pick-then-bind race).
     port: int | None = None
 

@@ -118,7 +118,8 @@ function buildProvider(spec, issuerUrl) {
           return {
             sub,
             email: a.email,
-            email_verified: a.email_verified ?? true, // accounts may set false to test rejection
+            // Accounts may set false (or a string) to test rejection; null leaves the claim out altogether.
+            email_verified: Object.hasOwn(a, 'email_verified') ? (a.email_verified ?? undefined) : true,
             name: a.name,
             organisation: a.organisation,
           };

@@ -21,7 +21,10 @@ def free_port() -> int:
 @contextmanager
 def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # As `quad serve`: the app, not uvicorn, decides whose X-Forwarded-For to believe.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
