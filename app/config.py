@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     inline_extraction_kb: int = Field(512, ge=0, alias="QUAD_INLINE_EXTRACTION_KB")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="QUAD_TRUSTED_PROXIES")
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
+    # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
+    screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
