@@ -415,3 +415,13 @@ def test_office_files_that_unpack_too_far_are_refused_before_opening(kind: FileK
         data = docx_bytes(["Body"]) if kind is FileKind.docx else xlsx_with_chart_bytes([["a", 1]])
     with pytest.raises(StampFailed, match="unpacks"):
         stamp(kind, io.BytesIO(with_declared_size(data, MAX_UNPACKED_BYTES + 1)), LINES, io.BytesIO())
+
+
+def test_pdf_with_only_an_owner_password_is_stamped_and_written_unencrypted() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(["secret body"])))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    source = io.BytesIO()
+    writer.write(source)
+    reader = PdfReader(io.BytesIO(stamp_bytes(FileKind.pdf, source.getvalue(), LINES)))
+    assert not reader.is_encrypted  # the sweep must not drop an encryption dictionary the output still needs
+    assert "secret body" in reader.pages[0].extract_text() and LINES[0] in reader.pages[0].extract_text()
