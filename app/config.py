@@ -83,6 +83,8 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"], alias="QUAD_TRUSTED_PROXIES"
     )
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
+    # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
+    screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

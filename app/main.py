@@ -17,6 +17,7 @@ from app.auth.web import pages as auth_pages
 from app.config import PROJECT_ROOT, Settings, get_settings, private_directory
 from app.countries.router import api as countries_api
 from app.db import build_engine, build_sessionmaker
+from app.documents import screening
 from app.documents.router import api as documents_api
 from app.documents.router import pages as documents_pages
 from app.errors import install_error_handlers
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Work that runs after the response (text extraction) gets its own sessions, never the request's.
     app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
     app.state.storage = storage_from_settings(settings)
+    screening.configure(settings.screening_file)  # a bad list file stops the start with a clear message
     app.state.identity_providers = ProviderRegistry.from_file(settings.idp_file)
     app.state.oidc = OidcClients(app.state.identity_providers)
     app.state.rate_limits = RateLimits(

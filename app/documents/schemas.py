@@ -49,6 +49,8 @@ class ScreeningTermOut(BaseModel):
 
 class ScreeningOut(BaseModel):
     category: str
+    label_en: str
+    label_ja: str
     terms: list[ScreeningTermOut]
 
 

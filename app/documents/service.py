@@ -564,7 +564,7 @@ def prepare_download(
 
 
 def _stamped_copy(principal: Principal, storage: Storage, document: Document, version: DocumentVersion) -> BinaryIO:
-    from app.documents import watermark  # late: pypdf and reportlab are large to load
+    from app.documents import watermark  # late: pypdf, reportlab and the Office libraries are large to load
 
     stamped = _spooled()
     try:
@@ -572,10 +572,8 @@ def _stamped_copy(principal: Principal, storage: Storage, document: Document, ve
         with _open_stored(storage, version) as stream, _spooled() as original:
             shutil.copyfileobj(stream, original, CHUNK)
             original.seek(0)
-            if version.kind != formats.FileKind.pdf.value:
-                raise watermark.WatermarkFailed("only PDF files can be stamped")
-            watermark.watermark_pdf(original, watermark_lines(principal, document), stamped)
-    except watermark.WatermarkFailed as exc:
+            watermark.stamp(formats.FileKind(version.kind), original, watermark_lines(principal, document), stamped)
+    except watermark.StampFailed as exc:
         stamped.close()
         raise RefusalRecorded(
             N_(
@@ -590,7 +588,7 @@ def _stamped_copy(principal: Principal, storage: Storage, document: Document, ve
             versions=[version.number],
             path=ContentPath.download.value,
             country=principal.country,
-            reason=f"stamp failed: {exc}"[:300],
+            reason=f"stamp failed: {exc.reason}"[:300],
         ) from exc
     return stamped
 
@@ -664,6 +662,13 @@ def extract_pending(maker: sessionmaker[Session], storage: Storage, version_id: 
 
 
 # Export-control screening ----------------------------------------------------------------------------------------
+
+
+def screen_version(session: Session, version: DocumentVersion, content: str) -> None:
+    """Matches a version's extracted text against the export-control screening list and keeps what it found."""
+    from app.documents import screening
+
+    record_screening(session, version, screening.as_record(screening.screen(content, screening.active_list())))
 
 
 def record_screening(session: Session, version: DocumentVersion, matches: list[dict[str, Any]]) -> None:

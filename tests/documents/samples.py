@@ -84,3 +84,146 @@ def write_zip(path: Path, entries: dict[str, bytes]) -> Path:
 def write(path: Path, data: bytes | str) -> Path:
     path.write_bytes(data.encode() if isinstance(data, str) else data)
     return path
+
+
+ATTACHMENT_MARKER = b"ATTACHED-DESIGN-FILE-3A090"
+SCRIPT_MARKER = "hostileScript3A090"  # letters and digits only: pypdf writes other characters as octal escapes
+
+
+def hostile_pdf_bytes(pages: Sequence[str]) -> bytes:
+    """A PDF with all that a stamped copy must lose, and one web link it must keep.
+
+    Loses: an embedded file (name tree) and a file attachment annotation, document JavaScript, an /OpenAction
+    script, /AA on the catalog and the first page, a Launch link, a web link whose /Next action is a script,
+    a bookmark that runs a script. Keeps: a plain web link to https://quad.example/ (page 1, first annotation).
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    def name(value: str) -> NameObject:
+        return NameObject(value)
+
+    def script(code: str = f"{SCRIPT_MARKER}()") -> DictionaryObject:
+        return DictionaryObject({name("/S"): name("/JavaScript"), name("/JS"): TextStringObject(code)})
+
+    def rect() -> ArrayObject:
+        return ArrayObject([FloatObject(v) for v in (72, 700, 200, 720)])
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(pages)))
+    writer.add_attachment("design.txt", ATTACHMENT_MARKER + b" in the name tree")
+    root = writer._root_object
+    root[name("/OpenAction")] = writer._add_object(script())
+    root[name("/AA")] = DictionaryObject({name("/WC"): script()})
+    names = root["/Names"]
+    names[name("/JavaScript")] = DictionaryObject(
+        {name("/Names"): ArrayObject([TextStringObject("init"), writer._add_object(script())])}
+    )
+    embedded = DecodedStreamObject()
+    embedded.set_data(ATTACHMENT_MARKER + b" on the page")
+    embedded[name("/Type")] = name("/EmbeddedFile")
+    filespec = DictionaryObject(
+        {
+            name("/Type"): name("/Filespec"),
+            name("/F"): TextStringObject("secret.txt"),
+            name("/EF"): DictionaryObject({name("/F"): writer._add_object(embedded)}),
+        }
+    )
+    annotations = [
+        {
+            name("/Subtype"): name("/Link"),
+            name("/A"): DictionaryObject(
+                {name("/S"): name("/URI"), name("/URI"): TextStringObject("https://quad.example/")}
+            ),
+        },
+        {name("/Subtype"): name("/FileAttachment"), name("/FS"): writer._add_object(filespec)},
+        {
+            name("/Subtype"): name("/Link"),
+            name("/A"): DictionaryObject({name("/S"): name("/Launch"), name("/F"): TextStringObject("calc.exe")}),
+        },
+        {
+            name("/Subtype"): name("/Link"),
+            name("/A"): DictionaryObject(
+                {
+                    name("/S"): name("/URI"),
+                    name("/URI"): TextStringObject("https://evil.example/"),
+                    name("/Next"): script(),
+                }
+            ),
+        },
+    ]
+    page = writer.pages[0]
+    page[name("/AA")] = DictionaryObject({name("/O"): script()})
+    page[name("/Annots")] = ArrayObject(
+        writer._add_object(DictionaryObject({name("/Type"): name("/Annot"), name("/Rect"): rect(), **a}))
+        for a in annotations
+    )
+    bookmark = writer.add_outline_item(title="Introduction", page_number=0)
+    outline_item = bookmark.get_object()
+    for key in ("/Dest", "/A"):
+        outline_item.pop(key, None)
+    outline_item[name("/A")] = writer._add_object(script())
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def docx_bytes(paragraphs: Sequence[str], *, header: str = "", sections: int = 1, first_page: bool = False) -> bytes:
+    """A Word file: the paragraphs in the first section, one more paragraph per extra section.
+
+    `header` is written in the first section's header (later sections link to it, as Word does);
+    `first_page` gives the last section a different first-page header.
+    """
+    from docx import Document
+    from docx.enum.section import WD_SECTION
+
+    document = Document()
+    if header:
+        document.sections[0].header.paragraphs[0].text = header
+    for text in paragraphs:
+        document.add_paragraph(text)
+    for number in range(2, sections + 1):
+        document.add_section(WD_SECTION.NEW_PAGE)
+        document.add_paragraph(f"Section {number} body")
+    if first_page:
+        document.sections[-1].different_first_page_header_footer = True
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_with_chart_bytes(rows: Sequence[Sequence[object]]) -> bytes:
+    """A workbook with one sheet "Data" holding the rows and a bar chart of the second column."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Data"
+    for row in rows:
+        sheet.append(list(row))
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=len(rows)), titles_from_data=True)
+    sheet.add_chart(chart, "D2")
+    sheet.oddHeader.left.text = "Working group draft"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_declared_size(archive: bytes, size: int) -> bytes:
+    """The ZIP `archive` with its first member's uncompressed size in the central directory set to `size`.
+
+    What a crafted archive does to look small when stored and inflate hugely when opened.
+    """
+    start = archive.index(b"PK\x01\x02")  # the first central directory entry
+    patched = bytearray(archive)
+    patched[start + 24 : start + 28] = size.to_bytes(4, "little")
+    return bytes(patched)

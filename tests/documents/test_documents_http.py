@@ -49,7 +49,9 @@ def semis(make_user, make_group):
     return group, us, jp, outsider
 
 
-def upload(http: httpx.Client, group: str, content: bytes, filename: str = "paper.txt", **fields: str) -> httpx.Response:
+def upload(
+    http: httpx.Client, group: str, content: bytes, filename: str = "paper.txt", **fields: str
+) -> httpx.Response:
     data = {"group": group, "title": "Paper", "doc_type": "position_paper", "visibility": "quad", "owner": "US"}
     data.update(fields)
     return http.post(DOCS, data=data, files={"file": (filename, content, "application/octet-stream")})
@@ -68,14 +70,20 @@ def count(db: Session, model: type) -> int:
 def test_upload_new_version_history_and_download(api_as, semis, db: Session) -> None:
     group, us, *_ = semis
     api = api_as(us)
-    first = upload(api, group.slug, b"# Semiconductor supply\n\nFoundries in four countries.\n", "plan.md", tags="fabs, EDA")
+    first = upload(
+        api, group.slug, b"# Semiconductor supply\n\nFoundries in four countries.\n", "plan.md", tags="fabs, EDA"
+    )
     assert first.status_code == 201, first.text
     body = first.json()
     assert body["versions"][0]["content_type"].startswith("text/markdown")
     assert body["versions"][0]["text_status"] == "done"
     assert body["tags"] == ["eda", "fabs"]
     doc_id = body["id"]
-    second = api.post(f"{DOCS}/{doc_id}/versions", files={"file": ("plan.md", b"# Semiconductor supply\n\nFoundries in five countries.\n")}, data={"note": "adds Korea"})
+    second = api.post(
+        f"{DOCS}/{doc_id}/versions",
+        files={"file": ("plan.md", b"# Semiconductor supply\n\nFoundries in five countries.\n")},
+        data={"note": "adds Korea"},
+    )
     assert second.status_code == 201 and second.json()["number"] == 2
     versions = api.get(f"{DOCS}/{doc_id}/versions").json()
     assert [v["number"] for v in versions] == [1, 2]
@@ -83,7 +91,9 @@ def test_upload_new_version_history_and_download(api_as, semis, db: Session) -> 
     old = api.get(f"{DOCS}/{doc_id}/versions/1/file")
     assert old.status_code == 200 and b"four countries" in old.content
     assert old.headers["etag"] == f'"{versions[0]["sha256"]}"'
-    assert api.get(f"{DOCS}/{doc_id}/versions/1/file", headers={"if-none-match": old.headers["etag"]}).status_code == 304
+    assert (
+        api.get(f"{DOCS}/{doc_id}/versions/1/file", headers={"if-none-match": old.headers["etag"]}).status_code == 304
+    )
     assert b"five countries" in api.get(f"{DOCS}/{doc_id}/versions/2/file").content
     assert api.get(f"{DOCS}/{doc_id}/versions/3/file").status_code == 404
     redline = api.get(f"{DOCS}/{doc_id}/compare", params={"from": 1, "to": 2}).json()
@@ -94,7 +104,9 @@ def test_upload_new_version_history_and_download(api_as, semis, db: Session) -> 
 
 def test_filters_and_text_search(api_as, semis, app, db: Session) -> None:
     group, us, jp, _ = semis
-    make_document(db, app, us, group, title="Lithography controls", tags=("euv",), content=b"Extreme ultraviolet tools.")
+    make_document(
+        db, app, us, group, title="Lithography controls", tags=("euv",), content=b"Extreme ultraviolet tools."
+    )
     make_document(db, app, jp, group, title="Japanese position", owner="JP", content=b"Photoresist supply.")
     make_document(db, app, us, group, title="Marked list", controlled=True, release=("US", "JP"), content=b"ECCN 3B001")
     api = api_as(us)
@@ -150,8 +162,16 @@ def test_export_controlled_download_rules_audit_and_watermark(api_as, semis, app
     group, us, jp, _ = semis
     original_pdf = pdf_bytes("Page one", "Page two")
     marked = make_document(
-        db, app, us, group, title="Controlled EDA list", visibility="quad", content=original_pdf,
-        filename="eda.pdf", controlled=True, release=("US",),
+        db,
+        app,
+        us,
+        group,
+        title="Controlled EDA list",
+        visibility="quad",
+        content=original_pdf,
+        filename="eda.pdf",
+        controlled=True,
+        release=("US",),
     )
     url = f"{DOCS}/{marked.id}/versions/1/file"
     before = count(db, AuditEvent)
@@ -280,7 +300,7 @@ def test_redline_pages_inline_and_side_by_side(browser_as, semis, app, db: Sessi
     assert re.search(r"<del><span class=\"visually-hidden\">\[deleted: </span>quick", inline.text)
     assert re.search(r"<ins><span class=\"visually-hidden\">\[inserted: </span>slow", inline.text)
     side = http.get(f"/documents/{doc.id}/compare", params={"from": 1, "to": 2, "view": "side"})
-    assert side.status_code == 200 and "<table class=\"redline-side\">" in side.text
+    assert side.status_code == 200 and '<table class="redline-side">' in side.text
     assert http.get(f"/documents/{doc.id}/compare", params={"from": 1, "to": 9}).status_code == 404
 
 
@@ -291,14 +311,23 @@ def test_upload_and_new_version_through_pages(browser_as, semis, db: Session) ->
     assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
     created = http.post(
         f"/groups/{group.slug}/documents/new",
-        data={"csrf_token": CSRF_TOKEN, "title": "Fab map", "doc_type": "technical_report", "visibility": "group",
-              "owner": "US", "tags": "fabs"},
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "title": "Fab map",
+            "doc_type": "technical_report",
+            "visibility": "group",
+            "owner": "US",
+            "tags": "fabs",
+        },
         files={"file": ("map.txt", b"Fabs.\n")},
     )
     assert created.status_code == 303
     doc_path = created.headers["location"]
-    version = http.post(f"{doc_path}/versions", data={"csrf_token": CSRF_TOKEN, "note": "more fabs"},
-                        files={"file": ("map.txt", b"Fabs and more.\n")})
+    version = http.post(
+        f"{doc_path}/versions",
+        data={"csrf_token": CSRF_TOKEN, "note": "more fabs"},
+        files={"file": ("map.txt", b"Fabs and more.\n")},
+    )
     assert version.status_code == 303
     page = http.get(doc_path)
     assert "more fabs" in page.text and "Changes from version 1" in page.text
@@ -356,7 +385,9 @@ def test_two_versions_uploaded_at_once_are_both_kept_in_order(tmp_path) -> None:
         engine = build_engine(url)
         with build_sessionmaker(engine)() as session:
             numbers = session.scalars(
-                select(DocumentVersion.number).where(DocumentVersion.document_id == doc_id).order_by(DocumentVersion.number)
+                select(DocumentVersion.number)
+                .where(DocumentVersion.document_id == doc_id)
+                .order_by(DocumentVersion.number)
             ).all()
             texts = session.scalar(
                 select(func.count()).select_from(VersionText).where(VersionText.status == ExtractionStatus.done)
@@ -375,8 +406,13 @@ def test_documents_on_s3_storage(tmp_path, moto_endpoint: str, monkeypatch) -> N
     with migrated_scratch_database() as url:
         token = committed_delegate_token(url, name="Sam S3")
         settings = make_settings(
-            url, tmp_path, "http://127.0.0.1:1", QUAD_STORAGE="s3", QUAD_S3_BUCKET="quad-docs",
-            QUAD_S3_ENDPOINT_URL=moto_endpoint, QUAD_S3_PREFIX="files",
+            url,
+            tmp_path,
+            "http://127.0.0.1:1",
+            QUAD_STORAGE="s3",
+            QUAD_S3_BUCKET="quad-docs",
+            QUAD_S3_ENDPOINT_URL=moto_endpoint,
+            QUAD_S3_PREFIX="files",
         )
         app = create_app(settings)
         with serve(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
@@ -388,7 +424,10 @@ def test_documents_on_s3_storage(tmp_path, moto_endpoint: str, monkeypatch) -> N
             keys = [o["Key"] for o in s3.list_objects_v2(Bucket="quad-docs")["Contents"]]
             assert keys == [f"files/{doc['versions'][0]['sha256']}"]
             assert api.get(f"{DOCS}/{doc['id']}/versions/1/file").content == original
-            assert api.post(f"{DOCS}/{doc['id']}/versions", files={"file": ("list.pdf", pdf_bytes("v2"))}).status_code == 201
+            assert (
+                api.post(f"{DOCS}/{doc['id']}/versions", files={"file": ("list.pdf", pdf_bytes("v2"))}).status_code
+                == 201
+            )
             marking = {"controlled": True, "category": "semiconductors", "release": ["US"]}
             assert api.put(f"{DOCS}/{doc['id']}/marking", json=marking).status_code == 200
             stamped = api.get(f"{DOCS}/{doc['id']}/versions/1/file")
