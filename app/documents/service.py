@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, or_, select
@@ -21,7 +18,7 @@ from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.db import paged, utcnow
-from app.documents import formats, permissions, redline
+from app.documents import extraction, formats, permissions, redline
 from app.documents.models import (
     ControlCategory,
     Document,
@@ -82,8 +79,9 @@ class Upload:
 @dataclass(frozen=True)
 class UploadLimits:
     max_bytes: int
-    # Files up to this size have their text extracted during the upload; larger ones after the response.
+    # Files up to this size have their text extracted during the upload; larger ones by a job.
     inline_extraction_bytes: int = 512 * 1024
+    sandbox: extraction.ExtractionLimits = field(default_factory=extraction.ExtractionLimits)
 
 
 def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
@@ -252,10 +250,11 @@ def _store_version(
     )
     session.add(version)
     session.flush()
+    # Either the text now (sandboxed), or a job committed with the version: no upload is left without both.
     if received.staged.size <= limits.inline_extraction_bytes:
-        session.add(_extracted(version.id, received.staged.path, received.kind))
+        extraction.extract_during_upload(session, version, received.staged.path, received.kind, limits.sandbox)
     else:
-        session.add(VersionText(version_id=version.id, status=ExtractionStatus.pending))
+        extraction.enqueue(session, version)
     audit.record(
         session,
         principal.user_id,
@@ -486,27 +485,3 @@ def _delete_unless_referenced(maker: sessionmaker[Session], storage: Storage, ke
     with maker() as session:
         if session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1)) is None:
             storage.delete(key)
-
-
-def _extracted(version_id: int, path: Path, kind: formats.FileKind) -> VersionText:
-    try:
-        content = formats.extract_text(path, kind)
-    except formats.ExtractionFailed as exc:
-        return VersionText(version_id=version_id, status=ExtractionStatus.failed, error=str(exc)[:300])
-    return VersionText(version_id=version_id, status=ExtractionStatus.done, content=content)
-
-
-def extract_pending(maker: sessionmaker[Session], storage: Storage, version_id: int) -> None:
-    """Runs after the response for large files: copies the stored file out and extracts its text."""
-    with maker() as session, session.begin():
-        version = session.get(DocumentVersion, version_id)
-        row = session.get(VersionText, version_id)
-        if version is None or row is None or row.status is not ExtractionStatus.pending:
-            return
-        with tempfile.TemporaryDirectory(prefix="quad-extract-") as folder:
-            path = Path(folder) / "file"
-            with storage.open(version.sha256) as source, path.open("wb") as target:
-                shutil.copyfileobj(source, target, 1024 * 1024)
-            result = _extracted(version_id, path, formats.FileKind(version.kind))
-        row.status, row.content, row.error, row.updated_at = result.status, result.content or "", result.error, utcnow()
-    log.info("extracted text of version %s: %s", version_id, row.status.value)

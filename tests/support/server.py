@@ -19,9 +19,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
+def serve(app: FastAPI, port: int | None = None, *, lifespan: bool = False) -> Iterator[str]:
+    """`lifespan=True` runs the app's startup and shutdown (the extraction worker) as a real server does."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on" if lifespan else "off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
