@@ -390,6 +390,17 @@ def content_disposition(filename: str, inline: bool = False) -> str:
 # separate process. It limits itself before it opens the file, and answers one JSON object on stdout.
 
 EXIT_OUT_OF_MEMORY = 4
+NEAR_LIMIT_BYTES = 24 * 1024 * 1024
+
+
+def _peak_address_space() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def sandbox_main(argv: list[str]) -> int:
@@ -407,6 +418,10 @@ def sandbox_main(argv: list[str]) -> int:
     except MemoryError:
         return EXIT_OUT_OF_MEMORY
     except ExtractionFailed as exc:
+        # Parsers report a failed allocation in their own words (lxml: "unknown error"); a library error
+        # after the address space came near its limit is the limit, not a damaged file.
+        if exc.__cause__ is not None and _peak_address_space() > memory - NEAR_LIMIT_BYTES:
+            return EXIT_OUT_OF_MEMORY
         answer = {"error": str(exc)}
     try:
         sys.stdout.write(json.dumps(answer))
