@@ -104,6 +104,63 @@ def cmd_tokens_create(args: argparse.Namespace) -> None:
     print(raw)
 
 
+def cmd_storage_check(args: argparse.Namespace) -> None:
+    """Storage against the database: objects no version refers to (an upload that never committed) and
+    versions whose object is gone. --fix removes the first kind once older than the grace period."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.db import utcnow
+    from app.documents.models import DocumentVersion
+    from app.storage import storage_from_settings
+
+    settings = get_settings()
+    storage = storage_from_settings(settings)  # also sweeps temporary folders of ended processes
+    grace = timedelta(hours=args.grace_hours if args.grace_hours is not None else settings.storage_grace_hours)
+    if grace < timedelta(0):
+        raise ValueError("--grace-hours must not be negative")
+    # Rows first, objects second: an upload committing in between shows as referenced, never as stray.
+    with transaction() as session:
+        referenced = set(session.scalars(select(DocumentVersion.sha256).distinct()))
+    stored = {obj.key: obj for obj in storage.iter_objects()}
+    now = utcnow()
+    missing = sorted(referenced - stored.keys())
+    stray = sorted((obj for key, obj in stored.items() if key not in referenced), key=lambda o: o.modified)
+    removed = kept = 0
+    for key in missing:
+        print(f"missing\t{key}\treferred to by a version, not in storage")
+    for obj in stray:
+        age = now - obj.modified
+        hours = age.total_seconds() / 3600
+        if args.fix and age >= grace:
+            # Checked again just before removal: a row committed since the listing keeps its object.
+            with transaction() as session:
+                still_unreferenced = session.scalar(
+                    select(DocumentVersion.id).where(DocumentVersion.sha256 == obj.key).limit(1)
+                ) is None
+            if still_unreferenced:
+                storage.delete(obj.key)
+                removed += 1
+                print(f"removed\t{obj.key}\t{obj.size} bytes, unreferenced for {hours:.1f} h")
+                continue
+        elif age < grace:
+            print(f"recent\t{obj.key}\t{obj.size} bytes, unreferenced, {hours:.1f} h old (within the grace period)")
+            continue
+        kept += 1
+        print(f"unreferenced\t{obj.key}\t{obj.size} bytes, {hours:.1f} h old")
+    print(
+        f"storage check: {len(stored)} objects, {len(referenced)} referenced; {len(missing)} missing, "
+        f"{len(stray)} unreferenced ({removed} removed)"
+    )
+    if missing or kept:
+        raise StorageOutOfOrder
+
+
+class StorageOutOfOrder(Exception):
+    """`quad storage check` found what an operator must look at: exit status 1."""
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -156,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-days", type=int)
     token.set_defaults(func=cmd_tokens_create)
 
+    storage = sub.add_parser("storage", help="stored files").add_subparsers(dest="storage_command", required=True)
+    check = storage.add_parser(
+        "check", help="report stored objects no version refers to, and versions whose object is missing"
+    )
+    check.add_argument("--fix", action="store_true", help="remove unreferenced objects older than the grace period")
+    check.add_argument(
+        "--grace-hours", type=float, default=None, help="age before --fix removes (default QUAD_STORAGE_GRACE_HOURS)"
+    )
+    check.set_defaults(func=cmd_storage_check)
+
     serve = sub.add_parser("serve", help="serve the platform over HTTP")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
@@ -177,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StorageOutOfOrder:
+        return 1
     except (InsecureSettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(50, ge=1, le=2048, alias="QUAD_MAX_UPLOAD_MB")
     # Files above this size have their text extracted after the response, off the request path.
     inline_extraction_kb: int = Field(512, ge=0, alias="QUAD_INLINE_EXTRACTION_KB")
+    # Every extraction runs in a child process with these limits (app.documents.extraction).
+    extraction_worker: bool = Field(True, alias="QUAD_EXTRACTION_WORKER")
+    extraction_memory_mb: int = Field(512, ge=32, alias="QUAD_EXTRACTION_MEMORY_MB")
+    extraction_timeout_seconds: int = Field(60, ge=1, le=3600, alias="QUAD_EXTRACTION_TIMEOUT_SECONDS")
+    extraction_attempts: int = Field(3, ge=1, le=20, alias="QUAD_EXTRACTION_ATTEMPTS")
+    extraction_retry_seconds: int = Field(30, ge=0, alias="QUAD_EXTRACTION_RETRY_SECONDS")
+    # `quad storage check --fix` leaves unreferenced objects younger than this (an upload may still commit).
+    storage_grace_hours: float = Field(24, ge=0, alias="QUAD_STORAGE_GRACE_HOURS")
     # Peers whose X-Forwarded-For names the real client (addresses or networks); empty trusts none.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["127.0.0.1"], alias="QUAD_TRUSTED_PROXIES"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,26 +19,46 @@ from app.auth.web import pages as auth_pages
 from app.config import PROJECT_ROOT, Settings, get_settings, private_directory
 from app.countries.router import api as countries_api
 from app.db import build_engine, build_sessionmaker
-from app.documents import screening
+from app.documents import extraction, screening
 from app.documents.router import api as documents_api
 from app.documents.router import pages as documents_pages
 from app.errors import install_error_handlers
 from app.groups.router import api as groups_api
 from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
-from app.security import (
-    BodySizeLimitMiddleware,
-    SecurityHeadersMiddleware,
-    content_security_policy,
-    security_headers,
-)
-from app.storage import storage_from_settings
+from app.security import SecurityHeadersMiddleware, content_security_policy, security_headers
+from app.storage import staging, storage_from_settings
 from app.system.router import router as system_router
+from app.uploads_guard import UploadGuardMiddleware
 from app.users.admin_router import api as users_api
 from app.users.admin_router import pages as users_pages
 from app.users.router import api as me_api
 
 SESSION_COOKIE = "quad_session"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Each instance runs a text-extraction worker (QUAD_EXTRACTION_WORKER), stopped cleanly at shutdown."""
+    settings: Settings = app.state.settings
+    worker: extraction.ExtractionWorker | None = None
+    if settings.extraction_worker:
+        storage = app.state.storage
+        worker = extraction.ExtractionWorker(
+            app.state.background_sessionmaker,
+            storage,
+            extraction.ExtractionLimits.from_settings(settings),
+            # Temporary folders of processes that ended (killed mid-upload) go at the next round.
+            housekeeping=lambda: staging.sweep(storage.temp_dir.parent),
+        )
+        worker.start()
+    app.state.extraction_worker = worker
+    try:
+        yield
+    finally:
+        app.state.extraction_worker = None
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,13 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "critical-technology dialogue. Errors are RFC 9457 application/problem+json.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     # The embedded database, stored files, temporary uploads and the dev key live here: this account's only.
     private_directory(settings.data_dir)
     app.state.engine = build_engine(settings.resolved_database_url())
     app.state.sessionmaker = build_sessionmaker(app.state.engine)
-    # Work that runs after the response (text extraction) gets its own sessions, never the request's.
+    # Work outside requests (the extraction worker) gets its own sessions, never a request's.
+    app.state.extraction_worker = None
     app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
     app.state.storage = storage_from_settings(settings)
     screening.configure(settings.screening_file)  # a bad list file stops the start with a clear message
@@ -90,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     openapi.install(app)
 
+    # Innermost first. Bodies are counted inside the session middleware, which it needs to tell who is asking.
+    app.add_middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes)
     # Outermost last: headers wrap everything, including error pages.
     app.add_middleware(
         SessionMiddleware,
@@ -103,8 +129,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security_headers = security_headers(
         content_security_policy(app.state.identity_providers.origins()), https=settings.is_https
     )
-    # Room for the form fields around the largest file.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(SecurityHeadersMiddleware, headers=app.state.security_headers)
     # Outermost: the client address (rate limits, logs) comes from X-Forwarded-For only when the immediate peer
     # is one of QUAD_TRUSTED_PROXIES; `quad serve` leaves this to the app, so every server behaves the same.

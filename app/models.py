@@ -3,7 +3,14 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.countries.models import Country
-from app.documents.models import Document, DocumentRelease, DocumentTag, DocumentVersion, VersionText
+from app.documents.models import (
+    Document,
+    DocumentRelease,
+    DocumentTag,
+    DocumentVersion,
+    ExtractionJob,
+    VersionText,
+)
 from app.groups.models import Membership, WorkingGroup
 from app.users.models import IdentityLink, User
 
@@ -15,6 +22,7 @@ __all__ = [
     "DocumentRelease",
     "DocumentTag",
     "DocumentVersion",
+    "ExtractionJob",
     "IdentityLink",
     "Membership",
     "User",

@@ -38,33 +38,6 @@ def security_headers(csp: str, https: bool) -> dict[str, str]:
     return headers
 
 
-class BodySizeLimitMiddleware:
-    """Refuses a request whose declared body is larger than the biggest upload allowed, before reading it."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"0")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                body = (
-                    b'{"type":"about:blank","title":"Payload too large","status":413,'
-                    b'"detail":"The request is larger than the upload limit."}'
-                )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 413,
-                        "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
 def is_private_response(scope: Scope, status: int) -> bool:
     """Whether an answer must not be kept by browsers or proxies: every error, and every answer to a caller
     who is signed in (session) or presents credentials (Authorization header)."""

@@ -133,6 +133,11 @@ def sniff(path: Path, filename: str) -> FileKind:
             magic in TEXT_MAGICS or b"\x00" in head or not _printable(magic)
         ):
             raise UnsupportedFileType(f"This looks like {what}. Upload {ACCEPTED}.")
+    # PDF readers find the header anywhere in the first 1024 bytes (after whitespace or junk); so must we,
+    # or a real PDF would be taken for text and a marked one served unstamped. Checked after the program
+    # signatures, so a program with "%PDF-" inside is still refused.
+    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        return FileKind.pdf
     if head.lstrip().lower().startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
         raise UnsupportedFileType(f"This looks like an SVG image. Upload {ACCEPTED}.")
     sample = _check_text(path)
@@ -141,7 +146,17 @@ def sniff(path: Path, filename: str) -> FileKind:
     return FileKind.text
 
 
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+# Limits on what an Office archive may unpack to. The upload limit bounds the compressed size only; these
+# refuse a "bomb" (a small file with tens of MiB of repeated XML) before any library unpacks it. Real
+# documents stay well within them: their XML compresses some 5-20 times, and images do not compress.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # all members together
+MAX_MEMBER_BYTES = 32 * 1024 * 1024  # any one member
+MAX_RATIO = 100  # uncompressed / compressed, for members big enough to matter
+RATIO_CHECKED_FROM = 1024 * 1024
+PDF_HEADER_WINDOW = 1024
+# The text kept for search and redlines; a longer text is cut there, with a note saying so.
+MAX_TEXT_CHARS = 2_000_000
+TRUNCATION_NOTE = "\n\n[Text truncated: only the first 2 MB of text is kept for search and comparison.]"
 
 
 def _printable(magic: bytes) -> bool:
@@ -152,10 +167,7 @@ def _sniff_zip(path: Path) -> FileKind:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            # The upload limit bounds the compressed size only; refuse archives that would inflate hugely
-            # before anything (text extraction) unpacks them.
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise UnsupportedFileType("This file unpacks to far more data than a document holds.")
+            _check_unpacked_sizes(archive)
             types = b""
             if "[Content_Types].xml" in names:
                 with archive.open("[Content_Types].xml") as member:
@@ -176,6 +188,20 @@ def _sniff_zip(path: Path) -> FileKind:
             f"This is a macro-enabled Office file. Save it without macros as {OOXML_SAVE_AS[kind]} and upload that."
         )
     return kind
+
+
+def _check_unpacked_sizes(archive: zipfile.ZipFile) -> None:
+    """Refuses archives that would inflate hugely, judged from the sizes the archive declares.
+
+    zipfile itself stops reading a member at its declared size, so a member cannot lie its way past this.
+    """
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        too_big = info.file_size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES
+        packed = max(info.compress_size, 1)
+        if too_big or (info.file_size >= RATIO_CHECKED_FROM and info.file_size / packed > MAX_RATIO):
+            raise UnsupportedFileType("This file unpacks to far more data than a document holds.")
 
 
 def _check_text(path: Path) -> str:
@@ -200,12 +226,16 @@ def _check_text(path: Path) -> str:
     return sample
 
 
-def extract_text(path: Path, kind: FileKind) -> str:
-    """The document's text, paragraphs separated by blank lines (what the redline compares)."""
+def extract_text(path: Path, kind: FileKind, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """The document's text, paragraphs separated by blank lines (what the redline compares).
+
+    At most `max_chars` characters, then a note that the rest was cut. Run it in the sandbox
+    (app.documents.extraction), never in the web process: a crafted file may take much memory or time.
+    """
     try:
         match kind:
             case FileKind.pdf:
-                text = _pdf_text(path)
+                text = _pdf_text(path, max_chars)
             case FileKind.docx:
                 text = _docx_text(path)
             case FileKind.pptx:
@@ -213,17 +243,27 @@ def extract_text(path: Path, kind: FileKind) -> str:
             case FileKind.xlsx:
                 text = _xlsx_text(path)
             case _:
-                text = path.read_bytes().decode("utf-8-sig")
-    except ExtractionFailed:
+                text = _plain_text(path, max_chars)
+    except (ExtractionFailed, MemoryError):  # MemoryError: the sandbox reports it as such, not as "damaged"
         raise
     except UnicodeDecodeError as exc:
         raise ExtractionFailed("The text is not valid UTF-8.") from exc
     except Exception as exc:  # each library has its own errors; callers need one, without internals
         raise ExtractionFailed(f"The {kind.name.upper()} file could not be read; it may be damaged.") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > max_chars:
+        text = text[:max_chars] + TRUNCATION_NOTE
+    return text
 
 
-def _pdf_text(path: Path) -> str:
+def _plain_text(path: Path, max_chars: int) -> str:
+    # Never more than the text kept (plus one character, so the cut is noticed), however big the file.
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as f:
+        return decoder.decode(f.read(max_chars * 4 + 4))
+
+
+def _pdf_text(path: Path, max_chars: int = MAX_TEXT_CHARS) -> str:
     from pypdf import PdfReader  # late: the libraries are only loaded when a document is read
 
     reader = PdfReader(path)
@@ -231,7 +271,15 @@ def _pdf_text(path: Path) -> str:
         raise ExtractionFailed("The PDF is password-protected.")
     if not reader.pages:  # pypdf reads some damaged files leniently as having no pages
         raise ExtractionFailed("The PDF has no readable pages; it may be damaged.")
-    return "\n\n".join(t for page in reader.pages if (t := page.extract_text().strip()))
+    pages: list[str] = []
+    length = 0
+    for page in reader.pages:
+        if length > max_chars:  # enough text kept: the rest of a long PDF is not read at all
+            break
+        if text := page.extract_text().strip():
+            pages.append(text)
+            length += len(text) + 2
+    return "\n\n".join(pages)
 
 
 def _docx_text(path: Path) -> str:
@@ -335,3 +383,55 @@ def content_disposition(filename: str, inline: bool = False) -> str:
     )
     encoded = quote(name, safe="!#$&+-.^_`|~")
     return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+# The sandboxed extractor ---------------------------------------------------------------------------------------
+# app.documents.extraction runs `python -m app.documents.formats KIND PATH MAX_CHARS MEMORY_BYTES CPU_SECONDS` in a
+# separate process. It limits itself before it opens the file, and answers one JSON object on stdout.
+
+EXIT_OUT_OF_MEMORY = 4
+NEAR_LIMIT_BYTES = 24 * 1024 * 1024
+
+
+def _peak_address_space() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def sandbox_main(argv: list[str]) -> int:
+    import json
+    import resource
+    import sys
+
+    kind, path, max_chars, memory, cpu = FileKind(argv[0]), Path(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU at the soft limit, SIGKILL at the hard one
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # reads only: no parser writes a file
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        answer = {"text": extract_text(path, kind, max_chars)}
+    except MemoryError:
+        return EXIT_OUT_OF_MEMORY
+    except ExtractionFailed as exc:
+        # Parsers report a failed allocation in their own words (lxml: "unknown error"); a library error
+        # after the address space came near its limit is the limit, not a damaged file.
+        if exc.__cause__ is not None and _peak_address_space() > memory - NEAR_LIMIT_BYTES:
+            return EXIT_OUT_OF_MEMORY
+        answer = {"error": str(exc)}
+    try:
+        sys.stdout.write(json.dumps(answer))
+        sys.stdout.flush()
+    except MemoryError:
+        return EXIT_OUT_OF_MEMORY
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(sandbox_main(sys.argv[1:]))

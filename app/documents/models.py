@@ -34,7 +34,21 @@ class ControlCategory(StrEnum):
 
 
 class ExtractionStatus(StrEnum):
-    pending = "pending"
+    """The state of a version's text; queued and running mirror its extraction job (app.documents.extraction)."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+    @property
+    def waiting(self) -> bool:
+        return self in (ExtractionStatus.queued, ExtractionStatus.running)
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
     done = "done"
     failed = "failed"
 
@@ -121,7 +135,9 @@ class DocumentVersion(Timestamped, Base):
 
 
 class VersionText(Base):
-    """Text extracted from a version, for search and redlines; filled after the upload when the file is large."""
+    """Text extracted from a version, for search and redlines; filled after the upload when the file is large.
+
+    Written only by app.documents.extraction.record_result (and the job's state changes there)."""
 
     __tablename__ = "version_text"
 
@@ -142,3 +158,24 @@ class ScreeningFinding(Base):
     # [{"category": "semiconductors", "terms": [{"term": "EUV lithography", "count": 2}, ...]}, ...]
     matches: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     screened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExtractionJob(Timestamped, Base):
+    """Durable work: extract one version's text. Any instance may claim it; a lease that runs out (the instance
+    died) lets another take it over. Recorded in the upload's own transaction, so no upload is ever left
+    without either its text or a job that will produce it."""
+
+    __tablename__ = "extraction_job"
+    __table_args__ = (Index("ix_extraction_job_claim", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_version.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[JobState] = mapped_column(enum_column_type(JobState))
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)  # retries wait here (backoff)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.deps import MAX_ID, DbSession, ObjectId, Page
-from app.documents import formats, permissions, service
+from app.documents import extraction, formats, permissions, service
 from app.documents.models import ControlCategory, Document, DocumentType, DocumentVersion, ExtractionStatus
 from app.documents.schemas import (
     BlockOut,
@@ -82,15 +82,18 @@ def _named_group(db: DbSession, principal: Principal, slug: str) -> WorkingGroup
 
 def _upload(request: Request, upload: UploadFile, note: str) -> tuple[service.Upload, service.UploadLimits]:
     settings = request.app.state.settings
-    limits = service.UploadLimits(settings.max_upload_bytes, settings.inline_extraction_kb * 1024)
+    limits = service.UploadLimits(
+        settings.max_upload_bytes,
+        settings.inline_extraction_kb * 1024,
+        extraction.ExtractionLimits.from_settings(settings),
+    )
     return service.Upload(source=upload.file, filename=upload.filename or "document", note=note), limits
 
 
 def _schedule_extraction(request: Request, background: BackgroundTasks, version: DocumentVersion) -> None:
-    if version.text is not None and version.text.status is ExtractionStatus.pending:
-        background.add_task(
-            service.extract_pending, request.app.state.background_sessionmaker, _storage(request), version.id
-        )
+    # The job is committed with the upload; after the response (so after the commit) the worker starts on it.
+    if version.text is not None and version.text.status is ExtractionStatus.queued:
+        background.add_task(extraction.wake_worker, getattr(request.app.state, "extraction_worker", None))
 
 
 def _summary(document: Document) -> DocumentSummary:
@@ -545,7 +548,7 @@ def _document_context(db: DbSession, principal: Principal, document: Document, *
         "group": document.group,
         "can_edit": permissions.can_edit(principal, document) and document.withdrawn_at is None,
         "can_read_content": permissions.can_read_content(principal, document),
-        "text_pending": any(v.text and v.text.status is ExtractionStatus.pending for v in document.versions),
+        "text_pending": any(v.text and v.text.status.waiting for v in document.versions),
         "error": None,
         **extra,
     }

@@ -8,10 +8,9 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -23,7 +22,7 @@ from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.db import paged, utcnow
-from app.documents import formats, permissions, redline
+from app.documents import extraction, formats, permissions, redline
 from app.documents.models import (
     ControlCategory,
     Document,
@@ -85,8 +84,9 @@ class Upload:
 @dataclass(frozen=True)
 class UploadLimits:
     max_bytes: int
-    # Files up to this size have their text extracted during the upload; larger ones after the response.
+    # Files up to this size have their text extracted during the upload; larger ones by a job.
     inline_extraction_bytes: int = 512 * 1024
+    sandbox: extraction.ExtractionLimits = field(default_factory=extraction.ExtractionLimits)
 
 
 def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
@@ -258,10 +258,11 @@ def _store_version(
     )
     session.add(version)
     session.flush()
+    # Either the text now (sandboxed), or a job committed with the version: no upload is left without both.
     if received.staged.size <= limits.inline_extraction_bytes:
-        session.add(_extracted(version.id, received.staged.path, received.kind))
+        extraction.extract_during_upload(session, version, received.staged.path, received.kind, limits.sandbox)
     else:
-        session.add(VersionText(version_id=version.id, status=ExtractionStatus.pending))
+        extraction.enqueue(session, version)
     audit.record(
         session,
         principal.user_id,
@@ -637,54 +638,7 @@ def _delete_unless_referenced(maker: sessionmaker[Session], storage: Storage, ke
             storage.delete(key)
 
 
-def _extracted(version_id: int, path: Path, kind: formats.FileKind) -> VersionText:
-    try:
-        content = formats.extract_text(path, kind)
-    except formats.ExtractionFailed as exc:
-        return VersionText(version_id=version_id, status=ExtractionStatus.failed, error=str(exc)[:300])
-    return VersionText(version_id=version_id, status=ExtractionStatus.done, content=content)
-
-
-def extract_pending(maker: sessionmaker[Session], storage: Storage, version_id: int) -> None:
-    """Runs after the response for large files: copies the stored file out and extracts its text."""
-    with maker() as session, session.begin():
-        version = session.get(DocumentVersion, version_id)
-        row = session.get(VersionText, version_id)
-        if version is None or row is None or row.status is not ExtractionStatus.pending:
-            return
-        with tempfile.TemporaryDirectory(prefix="quad-extract-") as folder:
-            path = Path(folder) / "file"
-            with storage.open(version.sha256) as source, path.open("wb") as target:
-                shutil.copyfileobj(source, target, 1024 * 1024)
-            result = _extracted(version_id, path, formats.FileKind(version.kind))
-        row.status, row.content, row.error, row.updated_at = result.status, result.content or "", result.error, utcnow()
-    log.info("extracted text of version %s: %s", version_id, row.status.value)
-
-
 # Export-control screening ----------------------------------------------------------------------------------------
-
-
-def screen_version(session: Session, version: DocumentVersion, content: str) -> None:
-    """Matches a version's extracted text against the export-control screening list and keeps what it found."""
-    from app.documents import screening
-
-    record_screening(session, version, screening.as_record(screening.screen(content, screening.active_list())))
-
-
-def record_screening(session: Session, version: DocumentVersion, matches: list[dict[str, Any]]) -> None:
-    """Keeps what the screening list found in a version's text (nothing when nothing matched)."""
-    if not matches:
-        return
-    session.add(ScreeningFinding(version_id=version.id, document_id=version.document_id, matches=matches))
-    audit.record(
-        session,
-        None,
-        "document.screening_match",
-        "document",
-        version.document_id,
-        version=version.number,
-        categories=[m["category"] for m in matches],
-    )
 
 
 def screening_of(session: Session, principal: Principal, document: Document) -> list[dict[str, Any]]:

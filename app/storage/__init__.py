@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.storage.base import FileMissing, InvalidKey, StagedFile, Storage
+from app.storage import staging
+from app.storage.base import FileMissing, InvalidKey, StagedFile, Storage, StoredObject
 from app.storage.local import LocalStorage
 
-__all__ = ["FileMissing", "InvalidKey", "LocalStorage", "StagedFile", "Storage", "storage_from_settings"]
+__all__ = [
+    "FileMissing",
+    "InvalidKey",
+    "LocalStorage",
+    "StagedFile",
+    "Storage",
+    "StoredObject",
+    "storage_from_settings",
+]
 
 
 def storage_from_settings(settings: Settings) -> Storage:
@@ -20,7 +29,9 @@ def storage_from_settings(settings: Settings) -> Storage:
             prefix=settings.s3_prefix,
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
-            # The data folder is the one place the container writes, and keeps big uploads off a tmpfs /tmp.
-            temp_dir=settings.data_dir / "tmp",
+            # The data folder is the one place the container writes, and keeps big uploads off a tmpfs /tmp;
+            # each process stages in its own folder there, and folders of ended processes are swept.
+            temp_dir=staging.claim_folder(settings.data_dir / "tmp"),
         )
-    return LocalStorage(settings.data_dir / "files")
+    root = settings.data_dir / "files"
+    return LocalStorage(root, temp_dir=staging.claim_folder(root / "tmp"))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -35,6 +37,10 @@ class InvalidKey(ValueError):
     """The key is not a sha256 hex digest; refused so that it can never act as a path or prefix trick."""
 
 
+def is_key(name: str) -> bool:
+    return bool(_KEY.fullmatch(name))
+
+
 def validate_key(key: str) -> str:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise InvalidKey(f"not a storage key: {key!r}")
@@ -48,7 +54,16 @@ class StagedFile:
     size: int  # bytes
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    modified: datetime  # aware, UTC
+
+
 class Storage(Protocol):
+    temp_dir: Path  # local temporary files of this process (staging, extraction copies)
+
     def stage(self, source: BinaryIO, *, max_bytes: int) -> StagedFile:
         """Copy an upload to a local temp file; PayloadTooLarge over `max_bytes`, InvalidInput when empty."""
         ...
@@ -73,6 +88,10 @@ class Storage(Protocol):
 
     def discard(self, staged: StagedFile) -> None:
         """Remove the staged temp file (idempotent); call it whether or not the file was saved."""
+        ...
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        """Every stored object (for reconciling storage with the database); other files are skipped."""
         ...
 
 

@@ -5,21 +5,33 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from app.storage.base import CHUNK_SIZE, FileMissing, StagedFile, discard_staged, stage_to_temp, validate_key
+from app.storage.base import (
+    CHUNK_SIZE,
+    FileMissing,
+    StagedFile,
+    StoredObject,
+    discard_staged,
+    is_key,
+    stage_to_temp,
+    validate_key,
+)
 
 FILE_MODE = 0o640
 
 
 class LocalStorage:
-    """Objects at `root/objects/<aa>/<bb>/<sha256>`; temp files in `root/tmp` (same filesystem, so links are atomic)."""
+    """Objects at `root/objects/<aa>/<bb>/<sha256>`; temp files under `root/tmp` (same filesystem, so links are
+    atomic), in this process's own folder there when the app runs (app.storage.staging)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, temp_dir: Path | None = None) -> None:
         self.root = root
         self.objects_dir = root / "objects"
-        self.temp_dir = root / "tmp"
+        self.temp_dir = temp_dir or root / "tmp"
 
     def _path(self, key: str) -> Path:
         validate_key(key)
@@ -76,6 +88,16 @@ class LocalStorage:
 
     def discard(self, staged: StagedFile) -> None:
         discard_staged(staged)
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        for path in sorted(self.objects_dir.glob("*/*/*")):
+            if not is_key(path.name) or path.parent.name != path.name[2:4] or path.parent.parent.name != path.name[:2]:
+                continue
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            yield StoredObject(path.name, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
 
 
 def _fsync_dir(folder: Path) -> None:

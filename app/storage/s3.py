@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -16,7 +17,16 @@ from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from app.storage.base import CHUNK_SIZE, FileMissing, StagedFile, discard_staged, stage_to_temp, validate_key
+from app.storage.base import (
+    CHUNK_SIZE,
+    FileMissing,
+    StagedFile,
+    StoredObject,
+    discard_staged,
+    is_key,
+    stage_to_temp,
+    validate_key,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -118,6 +128,14 @@ class S3Storage:
 
     def discard(self, staged: StagedFile) -> None:
         discard_staged(staged)
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix) :]
+                if is_key(key):  # other objects under the prefix are not ours to judge
+                    yield StoredObject(key, item["Size"], item["LastModified"])
 
 
 def _create_only(params: dict[str, Any], **_: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,50 @@ def test_zip_bomb_is_refused_before_extraction(tmp_path: Path, monkeypatch: pyte
         archive.writestr("word/padding.bin", b"\0" * (fmt.MAX_UNPACKED_BYTES + 1))
     with pytest.raises(fmt.UnsupportedFileType, match="unpacks"):
         fmt.sniff(bomb, "bomb.docx")
+
+
+def test_pdf_with_leading_whitespace_is_a_pdf(tmp_path: Path) -> None:
+    """PDF readers accept the header anywhere in the first 1024 bytes; so does sniffing (else: served as text,
+    unstamped when marked)."""
+    from tests.documents.samples import pdf_bytes
+
+    padded = write(tmp_path / "padded.pdf", b"\r\n  \n\t" * 100 + pdf_bytes(["hello"]))
+    assert sniff(padded, "padded.pdf") is FileKind.pdf
+    assert "hello" in extract_text(padded, FileKind.pdf)
+    late = write(tmp_path / "late.txt", b" " * 1100 + b"%PDF-1.7 is only mentioned here\n")
+    assert sniff(late, "late.txt") is FileKind.text
+    program = write(tmp_path / "prog.pdf", b"MZ\x90\x00" + b"\x00" * 60 + b"%PDF-1.7\n")
+    with pytest.raises(UnsupportedFileType, match="Windows program"):
+        sniff(program, "prog.pdf")
+
+
+def test_office_bomb_is_refused_by_ratio_and_member_size(tmp_path: Path) -> None:
+    """Tens of MiB of repeated XML in a small DOCX: refused at sniffing, before any parser sees it."""
+    from app.documents import formats as fmt
+
+    base = write_docx(tmp_path / "base.docx", ["x"])
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 1_200_000)
+            dst.writestr(item, data)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(UnsupportedFileType, match="unpacks"):
+        sniff(bomb, "bomb.docx")
+    big_member = tmp_path / "member.docx"
+    with zipfile.ZipFile(big_member, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES_XML)
+        archive.writestr("word/document.xml", b"<w:document/>")
+        archive.writestr("word/media/big.bin", b"\1" * (fmt.MAX_MEMBER_BYTES + 1))
+    with pytest.raises(UnsupportedFileType, match="unpacks"):
+        sniff(big_member, "member.docx")
+
+
+def test_extracted_text_is_bounded_with_a_note(tmp_path: Path) -> None:
+    path = write(tmp_path / "long.txt", "word " * 100_000)
+    text = extract_text(path, FileKind.text, max_chars=1000)
+    assert text.startswith("word word") and text.endswith("kept for search and comparison.]")
+    assert len(text) < 1200
+    assert extract_text(write(tmp_path / "short.txt", "short"), FileKind.text) == "short"

@@ -287,6 +287,8 @@ def test_storage_from_settings(tmp_path: Path) -> None:
     local = storage_from_settings(Settings(_env_file=None, data_dir=tmp_path))
     assert isinstance(local, LocalStorage)
     assert local.root == tmp_path / "files"
+    # Staging is this process's own folder under the data folder (swept when the process has ended).
+    assert local.temp_dir.parent == tmp_path / "files" / "tmp" and local.temp_dir.is_dir()
 
     s3 = storage_from_settings(
         Settings(
@@ -299,7 +301,7 @@ def test_storage_from_settings(tmp_path: Path) -> None:
         )
     )
     assert isinstance(s3, S3Storage)
-    assert (s3.bucket, s3.prefix, s3.temp_dir) == ("quad-files", "prod/", tmp_path / "tmp")
+    assert (s3.bucket, s3.prefix, s3.temp_dir.parent) == ("quad-files", "prod/", tmp_path / "tmp")
 
     with pytest.raises(ValueError, match="QUAD_S3_BUCKET"):
         storage_from_settings(Settings(_env_file=None, data_dir=tmp_path, storage_backend="s3"))

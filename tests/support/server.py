@@ -19,11 +19,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
+def serve(app: FastAPI, port: int | None = None, *, lifespan: bool = False) -> Iterator[str]:
+    """`lifespan=True` runs the app's startup and shutdown (the extraction worker) as a real server does."""
     port = port or free_port()
     # As `quad serve`: the app, not uvicorn, decides whose X-Forwarded-For to believe.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on" if lifespan else "off",
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
