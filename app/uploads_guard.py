@@ -44,12 +44,12 @@ def is_upload_route(method: str, path: str) -> bool:
 
 def _may_upload(scope: Scope) -> bool:
     """Whether the caller could upload at all, decided from the credentials alone (no body read)."""
-    from app.auth.policy import _resolve_principal  # late: the auth layer imports the web stack
+    from app.auth.policy import SESSION_KEY, _resolve_principal  # late: the auth layer imports the web stack
     from app.errors import DomainError
 
     headers = dict(scope.get("headers") or [])
     session = scope.get("session") or {}
-    if b"authorization" not in headers and "uid" not in session:
+    if b"authorization" not in headers and SESSION_KEY not in session:
         return False  # no credentials: no database needed to say no
     # A copy of the scope with its own state: the lookup's database session is this function's, closed
     # here, and never becomes the request's (which would hold SQLite's write lock while the body arrives).

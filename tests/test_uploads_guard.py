@@ -139,3 +139,19 @@ def test_delegate_chunked_upload_over_the_limit_gets_413_and_leaves_nothing(smal
     objects = Path(app.state.settings.data_dir) / "files" / "objects"
     assert sum(1 for p in objects.rglob("*") if p.is_file()) == 1
     assert staged_bytes(Path(app.state.settings.data_dir)) == 0
+
+
+def test_a_signed_in_delegate_uploads_a_large_file_through_the_page(browser_as, make_user, make_group) -> None:
+    """The browser's session (not only a token) lifts the small cap for someone who may upload."""
+    from tests.support.sessions import CSRF_TOKEN
+
+    delegate = make_user(Role.delegate, "US")
+    make_group("page-group", (delegate, MembershipRole.member))
+    page = browser_as(delegate)
+    big = b"A long paragraph of the report.\n" * (2 * MIB // 32)
+    answer = page.post(
+        "/groups/page-group/documents/new",
+        data={"csrf_token": CSRF_TOKEN, "title": "Big report", "doc_type": "contribution", "visibility": "group", "owner": "US"},
+        files={"file": ("big.txt", big, "text/plain")},
+    )
+    assert answer.status_code == 303, answer.text[:500]
