@@ -187,6 +187,9 @@ def test_a_phone_sized_screen_keyboard_focus_and_error_pages(journey: Journey, b
         label = cell.evaluate("td => getComputedStyle(td, '::before').content")
         assert label.strip('"') in ("Title", "件名", "タイトル", "表題"), label
         assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+        journey.goto(page.locator("table.cards-on-small tbody td a").first.get_attribute("href") or "/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the document page ({language}) is {width}px wide at 375px"
 
         journey.goto("/no-such-page")
         expect(page.locator("header")).to_contain_text("Alice Walker")
