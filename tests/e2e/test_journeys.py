@@ -172,7 +172,7 @@ def test_admin_finds_a_delegate_and_disables_them_after_confirming(journey: Jour
     page = journey.page
     journey.sign_in("Quad Secretariat Login", "ada")
     journey.goto("/")
-    expect(page.locator("#secretariat-today")).to_contain_text("waiting for approval")
+    expect(page.locator("section[aria-labelledby=secretariat-today]")).to_contain_text("waiting for approval")
     journey.click("text=Find people and change accounts")
     page.fill("#f-q", "hanako")
     page.select_option("#f-role", "delegate")
@@ -185,7 +185,6 @@ def test_admin_finds_a_delegate_and_disables_them_after_confirming(journey: Jour
     expect(page.locator("h1")).to_have_text("Are you sure?")
     journey.click("text=Yes, make the change")
     expect(page.locator("main [role=status]")).to_contain_text("The account was changed")
-    expect(page.locator("#history")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Left the delegation")
     page.select_option("#status", "active")
     page.fill("#reason", "Back in the delegation")
