@@ -187,7 +187,11 @@ def list_documents(
     return PageOut.of([_summary(d) for d in found], page, total)
 
 
-@api.get("/screening", summary="Unmarked documents whose text matches the export-control screening list (secretariat)")
+@api.get(
+    "/screening",
+    summary="Unmarked documents whose text matches the export-control screening list (secretariat)",
+    responses=problems(403),
+)
 def list_screening_matches(db: DbSession, page: Page, principal: SecretariatPrincipal) -> PageOut[ScreeningMatchOut]:
     rows, total = service.unmarked_screening_matches(db, principal, offset=page.offset, limit=page.size)
     return PageOut.of([ScreeningMatchOut.model_validate(row, from_attributes=True) for row in rows], page, total)
