@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
     # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
+    # Where people write about their account (shown to industry waiting for approval).
+    contact_email: str = Field("secretariat@quad-dialogue.example", alias="QUAD_CONTACT_EMAIL")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -66,6 +66,7 @@ ACCOUNTS = {
     },
     "secretariat": {
         "sec": {"email": "officer@quad-secretariat.example", "name": "Sam Officer"},
+        "ada": {"email": "ada@quad-secretariat.example", "name": "Ada Admin"},
         "stranger": {"email": "stranger@quad-secretariat.example", "name": "Stranger"},
     },
 }

@@ -87,3 +87,16 @@ def recent_in_groups(
         .limit(limit)
     )
     return session.scalars(query).all()
+
+
+def recent_by_action(
+    session: Session, actions: Sequence[str], target_type: str, limit: int = 20
+) -> Sequence[AuditEvent]:
+    """The newest events of some kinds (e.g. the decisions on registrations), newest first."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.action.in_(actions), AuditEvent.target_type == target_type)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()

@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, true
 
 from app.auth.principal import Principal
 from app.groups.models import GroupStatus, WorkingGroup
+from app.users.models import Role, User
 
 
 def readable_groups(principal: Principal) -> ColumnElement[bool]:
@@ -27,3 +28,8 @@ def can_see_members(principal: Principal) -> bool:
 
 def can_manage(principal: Principal) -> bool:
     return principal.is_staff
+
+
+def may_be_member(user: User) -> bool:
+    """Industry participants take part through consultations, never as members (membership opens `group` content)."""
+    return user.role is not Role.industry

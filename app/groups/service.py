@@ -145,7 +145,7 @@ def add_member(
     user: User,
     role: MembershipRole = MembershipRole.member,
 ) -> Membership:
-    if user.role in (Role.industry,):
+    if not permissions.may_be_member(user):
         raise InvalidInput(N_("industry participants take part through consultations, not group membership"))
     if role is MembershipRole.chair and user.role is not Role.delegate:
         raise InvalidInput(N_("only a delegate may chair a working group"))

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from app.auth.policy import AnyPrincipal
 from app.auth.web import safe_next
 from app.config import PROJECT_ROOT
-from app.deps import DbSession
+from app.deps import AppSettings, DbSession
+from app.documents import service as documents
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.home import service as home_service
 from app.routing import page_router, writes_audit
 from app.templating import LANGUAGES, render
 from app.users import service as users
+from app.users.models import Role, UserStatus
 
 pages = page_router()
 
@@ -24,7 +28,7 @@ HOME_GROUP_LIMIT = 50
 
 
 @pages.get("/", response_class=HTMLResponse)
-def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLResponse:
+def home(request: Request, db: DbSession, principal: AnyPrincipal, settings: AppSettings) -> HTMLResponse:
     listing = groups.list_groups(db, principal, limit=HOME_GROUP_LIMIT)
     all_groups = listing.groups
     mine = [g for g in all_groups if g.id in principal.group_ids]
@@ -33,22 +37,33 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
     if group_permissions.can_see_members(principal):
         watched = list(principal.group_ids) or [g.id for g in all_groups]
         recent = home_service.whats_new(db, principal, watched, limit=10)
+    account = users.get(db, principal.user_id) if principal.user_id is not None else None
     if principal.user_id is not None:
         since = users.record_home_visit(db, principal.user_id)
-    return render(
-        request,
-        "home.html",
-        {
-            "groups": all_groups,
-            "group_total": listing.total,
-            "member_counts": listing.member_counts,
-            "my_groups": mine,
-            "group_names": {g.id: g for g in all_groups},
-            "recent": recent,
-            "since": since,
-            "can_create_group": group_permissions.can_manage(principal),
-        },
-    )
+    context: dict[str, Any] = {
+        "groups": all_groups,
+        "group_total": listing.total,
+        "member_counts": listing.member_counts,
+        "my_groups": mine,
+        "group_names": {g.id: g for g in all_groups},
+        "recent": recent,
+        "since": since,
+        "can_create_group": group_permissions.can_manage(principal),
+        "extracting": home_service.text_still_extracting(db, principal),
+        "flagged": home_service.flagged_unmarked(db, principal),
+        "waiting_since": account.created_at if account is not None and account.status is UserStatus.pending else None,
+        "contact_email": settings.contact_email,
+        "open_to_industry": None,
+        "console": None,
+    }
+    if principal.is_active and principal.role is Role.industry:
+        context["open_to_industry"] = home_service.public_documents(db, principal)
+    if principal.is_staff:
+        context["console"] = {
+            "pending": users.pending_count(db),
+            "screening": documents.unmarked_screening_matches(db, principal, limit=1)[1],
+        }
+    return render(request, "home.html", context)
 
 
 @pages.get("/language", dependencies=[Depends(writes_audit)])

@@ -110,6 +110,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v1/me/tokens/{token_id}"): Row(
         SIGNED_IN, 204, lambda w, p: f"/api/v1/me/tokens/{w.token_id_of(p)}"
     ),
+    ("GET", "/api/v1/users"): Row(STAFF, 200, "/api/v1/users?q=a&role=delegate&country=US&status=active"),
     ("GET", "/api/v1/users/pending"): Row(STAFF, 200, "/api/v1/users/pending"),
     ("POST", "/api/v1/users/{user_id}/approve"): Row(
         STAFF, 200, lambda w, p: f"/api/v1/users/{w.fresh_pending()}/approve"
@@ -118,7 +119,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         STAFF, 200, lambda w, p: f"/api/v1/users/{w.fresh_pending()}/reject"
     ),
     ("PATCH", "/api/v1/users/{user_id}"): Row(
-        {"admin"}, 200, lambda w, p: f"/api/v1/users/{w.fresh_delegate()}", json={"role": "observer"}
+        {"admin"}, 200, lambda w, p: f"/api/v1/users/{w.fresh_delegate()}", json={"role": "observer", "reason": "matrix"}
     ),
     ("DELETE", "/api/v1/users/{user_id}/tokens/{token_id}"): Row(
         {"admin"}, 204, lambda w, p: f"/api/v1/users/{w.users['jp_delegate'].id}/tokens/{w.token_id_of('jp_delegate')}"
@@ -143,6 +144,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/profile/sign-out-everywhere"): page_row(SIGNED_IN, 303, "/profile/sign-out-everywhere"),
     ("GET", "/admin/approvals"): page_row(STAFF, 200, "/admin/approvals"),
+    ("GET", "/admin/users"): page_row(STAFF, 200, "/admin/users?q=a&role=delegate"),
+    ("GET", "/admin/users/{user_id}"): page_row(STAFF, 200, lambda w, p: f"/admin/users/{w.users['jp_delegate'].id}"),
+    ("POST", "/admin/users/{user_id}"): page_row(
+        {"admin"}, 303, lambda w, p: f"/admin/users/{w.fresh_delegate()}", data={"role": "observer", "reason": "matrix"}
+    ),
     ("POST", "/admin/approvals/{user_id}"): page_row(
         STAFF, 303, lambda w, p: f"/admin/approvals/{w.fresh_pending()}", data={"decision": "approve"}
     ),

@@ -95,11 +95,11 @@ def test_disabling_an_account_ends_its_sessions_for_good(base_url: str, db: Sess
     alice = user_by_email(db, "alice@state.example.gov")
     assert alice is not None
     admin = api_as(make_user(Role.admin, None))
-    assert admin.patch(f"/api/v1/users/{alice.id}", json={"status": "disabled"}).status_code == 200
+    assert admin.patch(f"/api/v1/users/{alice.id}", json={"status": "disabled", "reason": "left"}).status_code == 200
     assert_anonymous(stolen)
     assert [s.ended_reason for s in sessions_of(db, alice)] == [SessionEnd.disabled]
     # Re-enabling does not bring the old session back: a fresh sign-in is needed.
-    assert admin.patch(f"/api/v1/users/{alice.id}", json={"status": "active"}).status_code == 200
+    assert admin.patch(f"/api/v1/users/{alice.id}", json={"status": "active", "reason": "returned"}).status_code == 200
     assert_anonymous(stolen)
     assert_anonymous(laptop)
 
@@ -135,9 +135,9 @@ def test_disabling_revokes_tokens_so_re_enabling_does_not_revive_them(
     assert httpx.get(f"{base_url}/api/v1/me", headers=bearer).status_code == 200
     admin_user = make_user(Role.admin, None)
     admin = api_as(admin_user)
-    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "disabled"}).status_code == 200
+    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "disabled", "reason": "left"}).status_code == 200
     assert httpx.get(f"{base_url}/api/v1/me", headers=bearer).status_code == 401
-    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "active"}).status_code == 200
+    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "active", "reason": "returned"}).status_code == 200
     revived = httpx.get(f"{base_url}/api/v1/me", headers=bearer)
     assert revived.status_code == 401 and "revoked" in revived.json()["detail"]
     db.expire_all()

@@ -137,9 +137,9 @@ def test_admin_revokes_anyones_token_and_changes_delegate_to_observer(
     admin = api_as(make_user(Role.admin, None))
     assert admin.delete(f"/api/v1/users/{delegate.id}/tokens/{token_id}").status_code == 204
     assert httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
-    changed = admin.patch(f"/api/v1/users/{delegate.id}", json={"role": "observer"})
+    changed = admin.patch(f"/api/v1/users/{delegate.id}", json={"role": "observer", "reason": "now observing"})
     assert changed.status_code == 200 and changed.json()["role"] == "observer"
-    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"role": "admin"}).status_code == 422
+    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"role": "admin", "reason": "promotion"}).status_code == 422
 
 
 def test_sign_in_is_rate_limited_per_address(database_url: str, tmp_path: Path, idp_file: Path) -> None:

@@ -45,12 +45,13 @@ CHROMIUM_ARGS = [
 
 
 def seed(url: str) -> None:
-    """What the journeys start from: a secretariat officer and a US delegate pre-provisioned in a group."""
+    """What the journeys start from: a secretariat officer, an admin and a US delegate pre-provisioned in a group."""
     engine = build_engine(url)
     with build_sessionmaker(engine)() as session, session.begin():
         users.create_user(
             session, None, email="officer@quad-secretariat.example", display_name="Sam Officer", role=Role.secretariat
         )
+        users.create_user(session, None, email="ada@quad-secretariat.example", display_name="Ada Admin", role=Role.admin)
         alice = users.create_user(
             session, None, email="alice@state.example.gov", display_name="Alice Walker", role=Role.delegate, country="US"
         )

@@ -218,6 +218,30 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+def test_admin_finds_a_delegate_and_disables_them_after_confirming(journey: Journey) -> None:
+    page = journey.page
+    journey.sign_in("Quad Secretariat Login", "ada")
+    journey.goto("/")
+    expect(page.locator("section[aria-labelledby=secretariat-today]")).to_contain_text("waiting for approval")
+    journey.click("text=Find people and change accounts")
+    page.fill("#f-q", "hanako")
+    page.select_option("#f-role", "delegate")
+    journey.click("main form[role=search] button[type=submit]")
+    expect(page.locator("main table")).to_contain_text("hanako@mofa.example.go.jp")
+    journey.click("main table >> text=Hanako Yamada")
+    page.select_option("#status", "disabled")
+    page.fill("#reason", "Left the delegation")
+    journey.click("text=Save changes")
+    expect(page.locator("h1")).to_have_text("Are you sure?")
+    journey.click("text=Yes, make the change")
+    expect(page.locator("main [role=status]")).to_contain_text("The account was changed")
+    expect(page.locator("main")).to_contain_text("Left the delegation")
+    page.select_option("#status", "active")
+    page.fill("#reason", "Back in the delegation")
+    journey.click("text=Save changes")
+    expect(page.locator("main")).to_contain_text("Back in the delegation")
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
