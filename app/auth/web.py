@@ -242,7 +242,9 @@ def create_token_form(
         return _profile(request, db, principal, error=N_("expiry must be a whole number of days"))
     except DomainError as exc:
         return _profile(request, db, principal, error=exc.detail)
-    return _profile(request, db, principal, new_token=raw, api_base=request.app.state.settings.base_url)
+    # A command to paste into a terminal, at the configured public address (code, not text to translate).
+    curl_example = f'curl -H "Authorization: Bearer {raw}" {request.app.state.settings.base_url}/api/v1/me'
+    return _profile(request, db, principal, new_token=raw, curl_example=curl_example)
 
 
 @pages.post("/profile/tokens/{token_id}/revoke")
