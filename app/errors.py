@@ -141,31 +141,139 @@ def error_response(
     *,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
     **extra: Any,
 ) -> Response:
     if wants_problem_json(request):
         return problem_response(request, status, detail, title=title, headers=headers, **extra)
     from app.templating import render_error_page  # late: templating imports the auth layer
 
-    return render_error_page(request, status, detail, headers=headers)
+    return render_error_page(request, status, detail, headers=headers, problems=problems)
+
+
+async def _page_error(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
+    **extra: Any,
+) -> Response:
+    """error_response, after finding out who is asking, so an error page keeps the signed-in header."""
+    if not wants_problem_json(request):
+        await resolve_principal_for_page(request)
+    return error_response(request, status, detail, title=title, headers=headers, problems=problems, **extra)
+
+
+async def resolve_principal_for_page(request: Request) -> Any:
+    """Who is asking, for an error page whose route never ran (an unknown address, a refused method, a form
+    that failed validation before the handler). Looked up in a session of its own that writes nothing; on any
+    failure (the database itself may be what failed) the page is shown as to a signed-out person."""
+    from app.auth.principal import ANONYMOUS
+
+    if getattr(request.state, "principal", None) is not None:
+        return request.state.principal
+    if "session" not in request.scope:
+        return ANONYMOUS
+    from starlette.concurrency import run_in_threadpool
+
+    from app.auth import policy
+
+    def look_up() -> Any:
+        previous = getattr(request.state, "db", None)
+        request.state.db = None
+        try:
+            return policy._resolve_principal(request)
+        finally:
+            session = getattr(request.state, "db", None)
+            request.state.db = previous
+            if session is not None:
+                session.rollback()
+                session.close()
+
+    try:
+        if policy.SESSION_KEY not in request.session and "authorization" not in request.headers:
+            principal = ANONYMOUS
+        else:
+            principal = await run_in_threadpool(look_up)
+    except Exception:
+        log.warning("could not tell who is asking for the error page of %s", request.url.path, exc_info=True)
+        principal = ANONYMOUS
+    request.state.principal = principal
+    return principal
+
+
+# Paths of the sign-in flow itself: a refusal there is final, not a reason to sign in again.
+SIGN_IN_FLOW = ("/login", "/auth/", "/logout")
+
+
+def _sign_in_may_help(request: Request, exc: DomainError) -> bool:
+    """A signed-out person on a page that is hidden (404) or closed (403) to the public may see it once
+    signed in; the answer is the same whether or not the object exists, so nothing is revealed."""
+    principal = getattr(request.state, "principal", None)
+    return (
+        isinstance(exc, NotFound | Forbidden)
+        and principal is not None
+        and not principal.is_authenticated
+        and not request.url.path.startswith(SIGN_IN_FLOW)
+    )
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    if isinstance(exc, NotAuthenticated):
-        if not wants_problem_json(request):
-            from app.auth.web import redirect_to_login
+    if not wants_problem_json(request) and (isinstance(exc, NotAuthenticated) or _sign_in_may_help(request, exc)):
+        from app.auth.web import redirect_to_login
 
-            return redirect_to_login(request)
+        return redirect_to_login(request)
+    if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="quad-dialogue"'}
-    return error_response(request, exc.status, exc.detail, title=exc.title, headers=headers, **exc.extra)
+    return await _page_error(request, exc.status, exc.detail, title=exc.title, headers=headers, **exc.extra)
+
+
+# What a person reads instead of the framework's own words ("Not Found", "Method Not Allowed").
+HTTP_STATUS_MESSAGES = {
+    400: N_("The request could not be understood. Go back and try again."),
+    404: N_("There is no page at this address. Check the address, or start again from the home page."),
+    405: N_("This address cannot be used that way. Go back to the page you came from and try again."),
+    413: N_("What you sent is too large."),
+    415: N_("This kind of content is not accepted here."),
+}
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return error_response(request, exc.status_code, detail, headers=exc.headers)
+    if not wants_problem_json(request) and detail == HTTPStatus(exc.status_code).phrase:
+        detail = HTTP_STATUS_MESSAGES.get(exc.status_code, N_("Something is wrong with this request."))
+    return await _page_error(request, exc.status_code, detail, headers=exc.headers)
+
+
+# pydantic's messages ("Field required", "Input should be a valid integer") rewritten for people; %(field)s is
+# the name of the form field or query parameter.
+VALIDATION_MESSAGES = {
+    "missing": N_("%(field)s is required."),
+    "int_parsing": N_("%(field)s must be a whole number."),
+    "int_type": N_("%(field)s must be a whole number."),
+    "float_parsing": N_("%(field)s must be a number."),
+    "bool_parsing": N_("%(field)s must be yes or no."),
+    "greater_than": N_("%(field)s is too small."),
+    "greater_than_equal": N_("%(field)s is too small."),
+    "less_than": N_("%(field)s is too large."),
+    "less_than_equal": N_("%(field)s is too large."),
+    "string_too_long": N_("%(field)s is too long."),
+    "string_too_short": N_("%(field)s is too short."),
+    "enum": N_("%(field)s is not one of the choices offered."),
+    "literal_error": N_("%(field)s is not one of the choices offered."),
+}
+UNKNOWN_VALIDATION_MESSAGE = N_("%(field)s is not valid.")
+
+
+def _field_name(loc: list[str]) -> str:
+    # ("body", "title") -> "title"; ("query", "from") -> "from"; a path parameter -> its name.
+    return loc[-1] if len(loc) > 1 else (loc[0] if loc else "")
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -174,15 +282,26 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type")}
         for err in exc.errors()
     ]
-    summary = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
-    return error_response(request, 422, summary or "Invalid input", title="Invalid input", errors=errors)
+    if wants_problem_json(request):
+        summary = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
+        return problem_response(request, 422, summary or "Invalid input", title="Invalid input", errors=errors)
+    from app.templating import gettext_for, negotiate_language
+
+    await resolve_principal_for_page(request)
+    gettext = gettext_for(negotiate_language(request))
+    problems = [
+        gettext(VALIDATION_MESSAGES.get(str(e["type"]), UNKNOWN_VALIDATION_MESSAGE)) % {"field": _field_name(e["loc"])}
+        for e in errors
+    ]
+    detail = N_("Some of what was sent is missing or not valid. Go back, correct it and try again.")
+    return error_response(request, 422, detail, title="Invalid input", problems=problems)
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
     # The database refused a value the request carried (a NUL character PostgreSQL cannot store, a number
     # out of range): the caller's input, not a server fault.
     log.info("database refused input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return error_response(
+    return await _page_error(
         request, 422, N_("The request contains a value the database cannot store."), title="Invalid input"
     )
 
@@ -190,7 +309,7 @@ async def _data_error(request: Request, exc: Exception) -> Response:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Logged for operators with the stack; the client only learns that something failed.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    response = error_response(request, 500, N_("An unexpected error occurred. It has been logged."))
+    response = await _page_error(request, 500, N_("An unexpected error occurred. It has been logged."))
     # Starlette answers a crash outside the middleware stack, so the security headers are added here.
     for name, value in getattr(request.app.state, "security_headers", {}).items():
         response.headers.setdefault(name, value)

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -30,6 +31,54 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "English", "ja": "日本語"}
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIME_ZONE = "UTC"
+# Each person's clock unless they choose another: their country's capital (Canberra keeps Sydney's time).
+CAPITAL_TIME_ZONES = {
+    "US": "America/New_York",
+    "JP": "Asia/Tokyo",
+    "AU": "Australia/Sydney",
+    "IN": "Asia/Kolkata",
+}
+# The zones offered on the profile: the four capitals, the other large cities of the four countries, and the
+# places the secretariat and industry work from. Any other valid IANA name is accepted through the API.
+TIME_ZONE_CHOICES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Australia/Melbourne",
+    "Australia/Brisbane",
+    "Australia/Adelaide",
+    "Australia/Darwin",
+    "Australia/Perth",
+    "Australia/Hobart",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Europe/London",
+    "Europe/Brussels",
+    "UTC",
+)
+
+
+def time_zone_of(principal: Any) -> str:
+    """The zone a person's pages show times in: their choice, else their country's capital, else UTC."""
+    chosen = getattr(principal, "time_zone", None)
+    if chosen:
+        return str(chosen)
+    return CAPITAL_TIME_ZONES.get(getattr(principal, "country", None) or "", DEFAULT_TIME_ZONE)
+
+
+def current_url(request: Request) -> str:
+    """This page's path with its query, as a same-site target for links that come back here."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def language_url(request: Request, language: str) -> str:
+    """The header's language link: switches and comes back to this very page, query included."""
+    return f"/language?{urlencode({'lang': language, 'next': current_url(request)})}"
 
 
 @cache
@@ -194,11 +243,13 @@ def render(
         "request": request,
         "principal": principal,
         "language": language,
-        "time_zone": principal.time_zone or DEFAULT_TIME_ZONE,
+        "time_zone": time_zone_of(principal),
         "csrf_token": csrf_token(request),
         "gettext": gettext,
         "ngettext": ngettext,
         "current_path": request.url.path,
+        "current_url": current_url(request),
+        "language_links": [(code, label, language_url(request, code)) for code, label in LANGUAGES.items()],
     }
     values.update(context or {})
     html = environment.get_template(template).render(values)
@@ -206,12 +257,16 @@ def render(
 
 
 def render_error_page(
-    request: Request, status: int, detail: str, *, headers: Mapping[str, str] | None = None
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
 ) -> Response:
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    template = f"errors/{status}.html" if status in (403, 404, 422, 500) else "errors/generic.html"
     # Services raise details in English; a page shows them in the reader's language when the catalog knows
     # them (details marked with app.errors.N_). Unknown (dynamic) details are returned unchanged.
     detail = gettext_for(negotiate_language(request))(detail)
-    return render(
-        request, template, {"status": status, "detail": detail}, status_code=status, headers=dict(headers or {})
-    )
+    context = {"status": status, "detail": detail, "problems": problems or []}
+    return render(request, template, context, status_code=status, headers=dict(headers or {}))

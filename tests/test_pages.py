@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.groups.models import MembershipRole, WorkingGroup
 from app.users.models import Role, User
-from tests.support.sessions import CSRF_TOKEN
 
 # Strings of base.html inside {% trans %} / _(): a Japanese page must translate at least one of them.
-ENGLISH_CHROME = ("Skip to main content", "Working groups", "Sign in", "Change language", "Language", "Main")
+ENGLISH_CHROME = ("Skip to main content", "Working groups", "Sign in", "Language", "Main")
 
 
 class Landmarks(HTMLParser):
@@ -122,47 +121,51 @@ def test_accept_language_japanese(client: httpx.Client) -> None:
     assert untranslated, "the Japanese page shows only English interface text: is the ja catalog missing?"
 
 
-def test_language_switch_with_csrf(make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client]) -> None:
-    """POST /language with the session's CSRF token redirects (303) and the next page is Japanese."""
-    http = browser_as(make_user(Role.delegate, "AU"))
+def test_language_switch_link_saves_the_preference(
+    make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client], db: Session
+) -> None:
+    """GET /language?lang=ja redirects (303) to `next`, the next page is Japanese, and a signed-in person's
+    preference is kept for their next sign-in."""
+    user = make_user(Role.delegate, "AU")
+    http = browser_as(user)
     assert html_lang(http.get("/").text) == "en"
-    response = http.post("/language", data={"language": "ja", "next": "/", "csrf_token": CSRF_TOKEN})
+    response = http.get("/language", params={"lang": "ja", "next": "/"})
     assert response.status_code == 303
     assert response.headers["location"] == "/"
     assert html_lang(http.get("/", headers={"Accept-Language": "en"}).text) == "ja"
+    db.refresh(user)
+    assert user.language == "ja"
 
 
-def test_anonymous_language_switch_uses_the_pages_csrf_token(client: httpx.Client) -> None:
-    """An anonymous visitor switches language with the token from the page's own form."""
-    token = page_csrf_token(client.get("/").text)
-    response = client.post("/language", data={"language": "ja", "next": "/", "csrf_token": token})
+def test_anonymous_language_switch_follows_the_header_link(client: httpx.Client) -> None:
+    """An anonymous visitor switches language with the plain link in the header (no form, no JavaScript)."""
+    links = parse(client.get("/").text).find("a", hreflang="ja")
+    assert len(links) == 1 and links[0]["href"]
+    response = client.get(str(links[0]["href"]))
     assert response.status_code == 303
-    assert html_lang(client.get("/").text) == "ja"
+    assert html_lang(client.get(response.headers["location"]).text) == "ja"
 
 
 def test_language_switch_refuses_outside_targets(client: httpx.Client) -> None:
     """The redirect after switching stays on this site."""
-    token = page_csrf_token(client.get("/").text)
-    response = client.post("/language", data={"language": "ja", "next": "//evil.example/", "csrf_token": token})
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example"):
+        response = client.get("/language", params={"lang": "ja", "next": target})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/", target
+
+
+def test_language_switch_ignores_an_unknown_language(client: httpx.Client) -> None:
+    """An unknown language code changes nothing and still goes back."""
+    response = client.get("/language", params={"lang": "xx", "next": "/"})
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert html_lang(client.get("/").text) == "en"
 
 
-def test_language_switch_without_csrf_is_403(
-    make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client]
-) -> None:
-    """Without the CSRF token (or with a wrong one) the switch is refused with 403 and changes nothing."""
+def test_404_page(make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client]) -> None:
+    """An unknown group is a 404 HTML page with a heading and a way home (for a signed-in person: the public
+    is sent to sign in, which tells nothing about whether the group exists)."""
     http = browser_as(make_user(Role.delegate, "US"))
-    refused = http.post("/language", data={"language": "ja", "next": "/"})
-    assert refused.status_code == 403
-    assert refused.headers["content-type"].startswith("text/html")
-    assert http.post("/language", data={"language": "ja", "csrf_token": "forged"}).status_code == 403
-    assert html_lang(http.get("/").text) == "en"
-
-
-def test_404_page(client: httpx.Client) -> None:
-    """An unknown group is a 404 HTML page with a heading and a way home."""
-    response = client.get("/groups/nope", headers={"Accept": "text/html"})
+    response = http.get("/groups/nope", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     page = parse(response.text)
@@ -178,7 +181,7 @@ def test_api_me_anonymous_is_401(client: httpx.Client) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize("path", ["/", "/groups/landmarks", "/groups/nope"])
+@pytest.mark.parametrize("path", ["/", "/groups/landmarks", "/no-such-page"])
 def test_pages_have_landmarks(client: httpx.Client, make_group: Callable[..., WorkingGroup], path: str) -> None:
     """Each page has a skip link to #main, a header, a labelled nav, main#main and a footer."""
     make_group("landmarks")

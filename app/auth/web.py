@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from app.deps import DbSession, FormId, ObjectId
 from app.errors import N_, DomainError, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
 from app.routing import page_router
-from app.templating import render
+from app.templating import CAPITAL_TIME_ZONES, DEFAULT_TIME_ZONE, TIME_ZONE_CHOICES, render
 from app.users import service as users
 from app.users.models import User, UserStatus
 
@@ -32,14 +32,33 @@ NEXT_KEY = "login_next"
 
 def safe_next(target: str | None) -> str:
     """Only paths on this site, so a sign-in link cannot send people elsewhere afterwards."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil.example" would leave the site.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(char) < 0x21 or ord(char) == 0x7F for char in target)
+    ):
         return target
     return "/"
 
 
 def redirect_to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """To sign-in, and back afterwards: to this page, or for a form post (which cannot be replayed by a link) to
+    the same-site page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = _same_site_referer(request)
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _same_site_referer(request: Request) -> str:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.scheme != request.url.scheme or referer.netloc != request.url.netloc:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
 def _oidc(request: Request) -> OidcClients:
@@ -194,6 +213,8 @@ def _profile(request: Request, db: DbSession, principal: SignedInPrincipal, **ex
         "new_token": None,
         "default_token_days": auth_service.DEFAULT_TOKEN_DAYS,
         "error": None,
+        "time_zone_choices": TIME_ZONE_CHOICES,
+        "default_time_zone": CAPITAL_TIME_ZONES.get(principal.country or "", DEFAULT_TIME_ZONE),
         **extra,
     }
     return render(request, "auth/profile.html", context, status_code=422 if extra.get("error") else 200)

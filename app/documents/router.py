@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -187,7 +187,11 @@ def list_documents(
     return PageOut.of([_summary(d) for d in found], page, total)
 
 
-@api.get("/screening", summary="Unmarked documents whose text matches the export-control screening list (secretariat)")
+@api.get(
+    "/screening",
+    summary="Unmarked documents whose text matches the export-control screening list (secretariat)",
+    responses=problems(403),
+)
 def list_screening_matches(db: DbSession, page: Page, principal: SecretariatPrincipal) -> PageOut[ScreeningMatchOut]:
     rows, total = service.unmarked_screening_matches(db, principal, offset=page.offset, limit=page.size)
     return PageOut.of([ScreeningMatchOut.model_validate(row, from_attributes=True) for row in rows], page, total)
@@ -314,17 +318,26 @@ def create_version(
     return _version_out(_add_version(request, background, db, principal, document, file, note), True)
 
 
-@api.api_route(
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}},
+    304: {"description": "Not modified"},
+    **problems(403),
+}
+
+
+@api.head(
     "/{document_id}/versions/{number}/file",
-    methods=["GET", "HEAD"],
+    summary="A version's headers, without the file (the release rule applies; audited)",
+    response_class=StreamingResponse,
+    dependencies=AUDITED_READ,
+    responses=DOWNLOAD_RESPONSES,
+)
+@api.get(
+    "/{document_id}/versions/{number}/file",
     summary="Download a version (a marked file is served only stamped with the reader's account; audited)",
     response_class=StreamingResponse,
     dependencies=AUDITED_READ,
-    responses={
-        200: {"content": {"application/octet-stream": {}}},
-        304: {"description": "Not modified"},
-        **problems(403),
-    },
+    responses=DOWNLOAD_RESPONSES,
 )
 def download_api(
     request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
@@ -625,7 +638,8 @@ def withdraw(document: ReadableDocument, db: DbSession, principal: QuadReader) -
     return RedirectResponse(f"/documents/{document.id}", status_code=303)
 
 
-@pages.api_route("/documents/{document_id}/versions/{number}/file", methods=["GET", "HEAD"], dependencies=AUDITED_READ)
+@pages.head("/documents/{document_id}/versions/{number}/file", dependencies=AUDITED_READ)
+@pages.get("/documents/{document_id}/versions/{number}/file", dependencies=AUDITED_READ)
 def download_page(
     request: Request, number: ObjectId, document: ReadableDocument, db: DbSession, principal: AnyPrincipal
 ) -> Response:

@@ -1,23 +1,24 @@
-"""The home page and the language switcher."""
+"""The home page, the language switcher and the site icon."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from app.auth.policy import AnyPrincipal
 from app.auth.web import safe_next
+from app.config import PROJECT_ROOT
 from app.deps import DbSession
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.home import service as home_service
-from app.routing import page_router
+from app.routing import page_router, writes_audit
 from app.templating import LANGUAGES, render
 from app.users import service as users
 
 pages = page_router()
+
+FAVICON = PROJECT_ROOT / "static" / "favicon.svg"
 
 HOME_GROUP_LIMIT = 50
 
@@ -50,18 +51,25 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal) -> HTMLRespon
     )
 
 
-@pages.post("/language")
+@pages.get("/language", dependencies=[Depends(writes_audit)])
 def switch_language(
     request: Request,
     db: DbSession,
     principal: AnyPrincipal,
-    language: Annotated[str, Form()],
-    next: Annotated[str | None, Form()] = None,
+    lang: str = "",
+    next: str | None = None,
 ) -> RedirectResponse:
-    if language in LANGUAGES:
-        request.session["lang"] = language
-        if principal.user_id is not None:
+    """The header's language links (plain links, so they work without JavaScript): back to the same page."""
+    if lang in LANGUAGES:
+        request.session["lang"] = lang
+        if principal.user_id is not None and principal.language != lang:
             user = users.get(db, principal.user_id)
             if user is not None:
-                users.set_preferences(db, user, language=language)
+                users.set_preferences(db, user, language=lang)
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+@pages.get("/favicon.ico", include_in_schema=False)
+def favicon(_: AnyPrincipal) -> FileResponse:
+    """Browsers ask for /favicon.ico whatever the page links to; they get the same SVG icon."""
+    return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

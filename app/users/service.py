@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -100,17 +101,28 @@ def list_users(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[
 
 
 def set_preferences(session: Session, user: User, *, language: str | None = None, time_zone: str | None = None) -> None:
-    from zoneinfo import available_timezones
-
+    """Language and time zone. An empty time zone goes back to the default: the capital of the person's country."""
     if language is not None:
         if language not in SUPPORTED_LANGUAGES:
-            raise InvalidInput(f"unsupported language {language!r}")
+            raise InvalidInput(N_("That language is not offered. Choose English or Japanese."))
         user.language = language
     if time_zone is not None:
-        if time_zone and time_zone not in available_timezones():
-            raise InvalidInput(f"unknown time zone {time_zone!r}")
+        time_zone = time_zone.strip()
+        if time_zone and not is_time_zone(time_zone):
+            raise InvalidInput(N_("That time zone is unknown. Choose one from the list."))
         user.time_zone = time_zone or None
     audit.record(session, user.id, "user.preferences", "user", user.id, language=language, time_zone=time_zone)
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA zone name that zoneinfo can load (a relative path or other odd text is not one)."""
+    if len(name) > 64 or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def pending_registrations(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[Sequence[User], int]:

@@ -127,7 +127,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/"): page_row(EVERYONE, 200, "/"),
     ("GET", "/groups/{slug}"): page_row(EVERYONE, 200, lambda w, p: f"/groups/{w.group_slug}"),
-    ("POST", "/language"): page_row(EVERYONE, 303, "/language", data={"language": "ja"}),
+    ("GET", "/language"): page_row(EVERYONE, 303, "/language?lang=ja&next=/groups?x=1"),
+    ("GET", "/favicon.ico"): page_row(EVERYONE, 200, "/favicon.ico"),
     ("GET", "/login"): page_row(EVERYONE, 200, "/login"),
     ("GET", "/auth/login/{name}"): page_row(EVERYONE, 302, "/auth/login/us-gov"),
     # Without a state from /auth/login, every callback is refused, whoever calls it.

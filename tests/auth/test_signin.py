@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.main import SESSION_COOKIE
 from app.users.models import IdentityLink, Role, User, UserStatus
+from tests.conftest import SECRET_KEY
 from tests.oidc.harness import OidcProviders, complete_login
+from tests.support.sessions import CSRF_TOKEN, session_cookie
 
 
 def start(client: httpx.Client, provider: str, next_path: str = "/") -> str:
@@ -261,7 +263,9 @@ def test_login_page_lists_providers_and_no_dev_sign_in(client: httpx.Client) -> 
     for label in ("U.S. Government Login", "Japan Government Login", "Industry Login"):
         assert label in page.text
     assert "Development sign-in" not in page.text
-    assert client.post("/auth/dev-login", data={"user_id": "1", "csrf_token": _csrf_from(page.text)}).status_code == 404
+    # A valid CSRF token (the login page no longer has a form to read one from), so the 404 is the answer.
+    client.cookies.set(SESSION_COOKIE, session_cookie(SECRET_KEY, {"csrf": CSRF_TOKEN}), domain="127.0.0.1")
+    assert client.post("/auth/dev-login", data={"user_id": "1", "csrf_token": CSRF_TOKEN}).status_code == 404
 
 
 def _csrf_from(html: str) -> str:

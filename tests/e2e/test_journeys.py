@@ -19,13 +19,13 @@ def test_delegate_signs_in_opens_group_switches_language_and_signs_out(journey: 
     expect(page.locator("h1")).to_have_text("Semiconductors Working Group")
     expect(page.locator("main")).to_contain_text("Alice Walker")
 
-    page.select_option("#language-select", "ja")
-    journey.click("footer button[type=submit]")
+    here = page.url
+    journey.click("header a[hreflang=ja]")
     expect(page.locator("html")).to_have_attribute("lang", "ja")
+    assert page.url == here, "the language link comes back to the same page"
     assert "Skip to main content" not in page.content()
 
-    page.select_option("#language-select", "en")
-    journey.click("footer button[type=submit]")
+    journey.click("header a[hreflang=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
     journey.goto("/profile")
@@ -199,6 +199,56 @@ def test_secretariat_creates_a_group_and_adds_a_member(journey: Journey) -> None
     expect(page.locator("main table")).to_contain_text("Hanako Yamada")
 
 
+def test_a_phone_sized_screen_keyboard_focus_and_error_pages(journey: Journey, browser, e2e_base_url, visits) -> None:
+    """At 375 px the pages fit (tables become cards), the header's focus ring stands out from the header, and
+    error pages keep the signed-in header; in English and Japanese, each page checked with axe."""
+    journey.sign_in("U.S. Government Login", "alice")
+    page = journey.page
+    page.set_viewport_size({"width": 375, "height": 800})
+    for language in ("en", "ja"):
+        journey.goto(f"/language?lang={language}&next=/groups/semiconductors/documents")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        for path in ("/", "/groups/semiconductors", "/groups/semiconductors/documents", "/profile"):
+            journey.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} ({language}) is {width}px wide at 375px"
+        journey.goto("/groups/semiconductors/documents")
+        cell = page.locator("table.cards-on-small tbody td").first
+        expect(cell).to_be_visible()
+        label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label.strip('"') in ("Title", "件名", "タイトル", "表題"), label
+        assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+        journey.goto(page.locator("table.cards-on-small tbody td a").first.get_attribute("href") or "/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the document page ({language}) is {width}px wide at 375px"
+
+        journey.goto("/no-such-page")
+        expect(page.locator("header")).to_contain_text("Alice Walker")
+        assert "Not Found" not in page.locator("main").inner_text()
+
+    # Keyboard focus on the header: the ring's colour against the header's background, at least 3:1.
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the site name in the header
+    ring = page.evaluate(
+        "() => { const a = document.activeElement; const s = getComputedStyle(a);"
+        " return {inHeader: !!a.closest('header'), style: s.outlineStyle, width: parseFloat(s.outlineWidth),"
+        " colour: s.outlineColor, band: getComputedStyle(document.querySelector('header')).backgroundColor}; }"
+    )
+    assert ring["inHeader"] and ring["style"] == "solid" and ring["width"] >= 2, ring
+    assert _contrast(ring["colour"], ring["band"]) >= 3, ring
+    journey.goto("/language?lang=en&next=/")
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(css: str) -> float:
+        r, g, b_ = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b_)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
@@ -218,6 +268,8 @@ def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) 
         "/auth/login/{name}",
         "/auth/callback/{name}",
         "/documents/{document_id}/versions/{number}/file",
+        "/language",  # redirects back to the page it was clicked on
+        "/favicon.ico",
         "/api/docs/assets/{name}",
     }
     assert set(unvisited) <= not_pages, f"pages no journey visits: {sorted(set(unvisited) - not_pages)}"
