@@ -159,6 +159,7 @@ def test_api_docs_is_served_from_our_own_files_under_the_csp(
 
 
 def test_api_docs_serves_only_its_two_assets(client: httpx.Client) -> None:
+    assert client.get("/api/docs/assets/swagger-ui.css").status_code == 200
     for name in ("index.html", "swagger-initializer.js", "..%2F__init__.py", "swagger-ui-bundle.js.map"):
         assert client.get(f"/api/docs/assets/{name}").status_code == 404, name
     assert "/api/docs" not in client.get("/openapi.json").json()["paths"]
