@@ -6,28 +6,52 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint typecheck check install install-dev test-deps chromium bench fuzz clean
+.PHONY: run test lint typecheck check install install-dev lock test-deps chromium bench fuzz clean
 
 $(BIN)/python:
+	@echo "Creating the virtual environment in $(VENV)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall when the dependency list changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the locks: the exact versions (with their hashes) the suite passed with. `make lock` updates
+# them on purpose; the project itself is installed without dependencies, so nothing unlocked slips in.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url
+
+# Reinstall when a lock or the project's metadata changes.
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	@echo "Installing locked dependencies (about 3 minutes the first time, seconds afterwards)..."
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	@echo "Installing locked dependencies with the test tools (about 4 minutes the first time)..."
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
+	@echo "Migrating the database..."
 	$(BIN)/quad db upgrade
+	@echo "Loading demo data (only into an empty database)..."
 	$(BIN)/quad seed-demo --if-empty
+	@echo "Starting the server on http://$(HOST):$(PORT)/ ..."
 	$(BIN)/quad serve --host $(HOST) --port $(PORT)
+
+# Re-lock on purpose after changing pyproject.toml: keeps every pinned version that still fits and resolves only
+# what changed. `make lock UPGRADE=1` moves everything to the newest versions (then run `make test`), and
+# `make lock UPGRADE=name` just that package. The dev lock is constrained by the runtime lock, so both agree.
+UPGRADE ?=
+lock: install-dev
+	$(PIP_COMPILE) $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) \
+	  -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) \
+	  --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
 
 # The OpenID Connect provider used by the sign-in tests (npm package oidc-provider).
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -100,7 +101,8 @@ def cmd_tokens_create(args: argparse.Namespace) -> None:
 
     with transaction() as session:
         user = users.require_by_email(session, args.email)
-        _, raw = auth_service.create_token(session, None, user, name=args.name, expires_days=args.expires_days)
+        days = None if args.no_expiry else args.expires_days
+        _, raw = auth_service.create_token(session, None, user, name=args.name, expires_days=days)
     print(raw)
 
 
@@ -161,12 +163,27 @@ class StorageOutOfOrder(Exception):
     """`quad storage check` found what an operator must look at: exit status 1."""
 
 
+def start_message(host: str, port: int, dev_login: bool) -> str:
+    """What `quad serve` prints once it listens: the address to open and how to sign in."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  (a listen-all address is not one to open)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    lines = [f"Quad Dialogue is ready: open http://{shown}:{port}/ (API reference: /api/docs). Stop with Ctrl-C."]
+    if dev_login:
+        lines.append(
+            'Sign in: choose "Sign in", then a demo person under "Development sign-in" (no password), e.g. '
+            "Emily Carter (US delegate), Hiroshi Tanaka (Japanese delegate, pages in Japanese), "
+            "Sakura Ito (secretariat) or Morgan Admin (admin)."
+        )
+    return "\n".join(lines)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
     settings.check_safe_to_start()
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.asgi:app",
         host=args.host,
         port=args.port,
@@ -175,6 +192,29 @@ def cmd_serve(args: argparse.Namespace) -> None:
         proxy_headers=False,
         log_level=settings.log_level.lower(),
     )
+    message = start_message(args.host, args.port, settings.dev_login_enabled)
+    if args.workers > 1:
+        # The supervisor starts the workers itself; say where to go before it does.
+        print(message, flush=True)
+        uvicorn.run(
+            config.app,
+            host=config.host,
+            port=config.port,
+            workers=config.workers,
+            proxy_headers=False,
+            log_level=config.log_level,
+        )
+        return
+
+    class AnnouncingServer(uvicorn.Server):
+        """Prints the address only once the socket listens and the app has started, so it is true when seen."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(message, flush=True)
+
+    AnnouncingServer(config).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = tokens.add_parser("create", help="create an API token for a user; prints it once")
     token.add_argument("--email", required=True)
     token.add_argument("--name", default="cli")
-    token.add_argument("--expires-days", type=int)
+    expiry = token.add_mutually_exclusive_group()
+    expiry.add_argument("--expires-days", type=int, default=90, help="days until it stops working (default 90)")
+    expiry.add_argument("--no-expiry", action="store_true", help="a token that never expires (service accounts)")
     token.set_defaults(func=cmd_tokens_create)
 
     storage = sub.add_parser("storage", help="stored files").add_subparsers(dest="storage_command", required=True)

@@ -28,6 +28,7 @@ from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
 from app.security import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.storage import staging, storage_from_settings
+from app.system.api_docs import router as api_docs_pages
 from app.system.router import router as system_router
 from app.uploads_guard import UploadGuardMiddleware
 from app.users.admin_router import api as users_api
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_pages,
         auth_pages,
         users_pages,
+        api_docs_pages,
     )
     for router in routers:
         app.include_router(router)

@@ -21,6 +21,8 @@ from app.users.models import User, UserStatus
 
 TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
 MAX_TOKEN_DAYS = 3650
+# A forgotten token should not work forever: the API, the profile form and the CLI all default to this.
+DEFAULT_TOKEN_DAYS = 90
 # Writing last_used_at on every call would turn each GET into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The same for a session's last_seen_at: SQLite serialises writers, and the idle limit is minutes long.
@@ -183,9 +185,10 @@ def create_token(
     user: User,
     *,
     name: str,
-    expires_days: int | None = None,
+    expires_days: int | None = DEFAULT_TOKEN_DAYS,
 ) -> tuple[ApiToken, str]:
-    """Makes a token and returns it with its only plain-text copy."""
+    """Makes a token and returns it with its only plain-text copy. `expires_days=None` makes a token that never
+    expires: only the admin CLI (`quad tokens create --no-expiry`) asks for one."""
     name = text.one_line(name, "a token's name", 80)
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")

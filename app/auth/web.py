@@ -211,6 +211,7 @@ def _profile(request: Request, db: DbSession, principal: SignedInPrincipal, **ex
         "groups": groups.groups_of(db, principal),
         "tokens": auth_service.tokens_of(db, principal.user_id)[0],
         "new_token": None,
+        "default_token_days": auth_service.DEFAULT_TOKEN_DAYS,
         "error": None,
         "time_zone_choices": TIME_ZONE_CHOICES,
         "default_time_zone": CAPITAL_TIME_ZONES.get(principal.country or "", DEFAULT_TIME_ZONE),
@@ -256,13 +257,15 @@ def create_token_form(
     user = users.get(db, principal.user_id)
     assert user is not None
     try:
-        days = int(expires_days) if expires_days.strip() else None
+        days = int(expires_days) if expires_days.strip() else auth_service.DEFAULT_TOKEN_DAYS
         _, raw = auth_service.create_token(db, principal, user, name=name, expires_days=days)
     except ValueError:
         return _profile(request, db, principal, error=N_("expiry must be a whole number of days"))
     except DomainError as exc:
         return _profile(request, db, principal, error=exc.detail)
-    return _profile(request, db, principal, new_token=raw)
+    # A command to paste into a terminal, at the configured public address (code, not text to translate).
+    curl_example = f'curl -H "Authorization: Bearer {raw}" {request.app.state.settings.base_url}/api/v1/me'
+    return _profile(request, db, principal, new_token=raw, curl_example=curl_example)
 
 
 @pages.post("/profile/tokens/{token_id}/revoke")

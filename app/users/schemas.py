@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.auth.service import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from app.schemas import Out
 from app.users.models import Role, UserStatus
 
@@ -37,7 +38,9 @@ class MeOut(BaseModel):
 
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=80)
-    expires_days: int | None = Field(None, ge=1, le=3650)
+    expires_days: int = Field(
+        DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS, description="Days until the token stops working (default 90)."
+    )
 
 
 class TokenOut(Out):

@@ -101,6 +101,8 @@ UPLOAD_FORM = {"title": "Matrix paper", "doc_type": "contribution", "visibility"
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(EVERYONE, 200, "/healthz"),
     ("GET", "/readyz"): Row(EVERYONE, 200, "/readyz"),
+    ("GET", "/api/docs"): page_row(EVERYONE, 200, "/api/docs"),
+    ("GET", "/api/docs/assets/{name}"): page_row(EVERYONE, 200, "/api/docs/assets/swagger-ui.css"),
     ("GET", "/api/v1/countries"): Row(EVERYONE, 200, "/api/v1/countries"),
     ("GET", "/api/v1/working-groups"): Row(EVERYONE, 200, "/api/v1/working-groups"),
     ("GET", "/api/v1/working-groups/{slug}"): Row(EVERYONE, 200, lambda w, p: f"/api/v1/working-groups/{w.group_slug}"),
