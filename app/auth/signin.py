@@ -66,17 +66,23 @@ def resolve_account(session: Session, identity: VerifiedIdentity) -> User | Need
     if not identity.email:
         raise SignInRefused(N_("The identity provider did not give an email address."))
     existing = users.find_by_email(session, identity.email)
+    # Only the JSON value true vouches for the address: a missing claim or a string ("true", "false") does not.
+    # Otherwise anyone able to choose their email at a provider could take over a pre-provisioned account, or
+    # claim someone else's address with a new account before its owner first signs in.
+    if identity.email_verified is not True:
+        raise SignInRefused(
+            N_(
+                "The identity provider has not confirmed that this email address is yours, so it cannot be "
+                "linked to the existing account. Ask your provider to verify it, or ask the secretariat."
+            )
+            if existing is not None
+            else N_(
+                "The identity provider has not confirmed that this email address is yours, so no account can be "
+                "made with it. Ask your provider to verify it, or ask the secretariat."
+            )
+        )
     if existing is not None:
         user = existing
-        # Only the JSON value true vouches for the address: a missing claim or a string ("true", "false") does
-        # not, or anyone able to choose their email at a provider could take over a pre-provisioned account.
-        if identity.email_verified is not True:
-            raise SignInRefused(
-                N_(
-                    "The identity provider has not confirmed that this email address is yours, so it cannot be "
-                    "linked to the existing account. Ask your provider to verify it, or ask the secretariat."
-                )
-            )
         if user.identities:
             # Linking by email happens once, for a pre-provisioned account; later sign-ins match (issuer, subject).
             raise SignInRefused(N_("This account is already linked to another sign-in. Ask the secretariat."))

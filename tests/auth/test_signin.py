@@ -285,3 +285,15 @@ def _session_keys(client: httpx.Client) -> set[str]:
         return set()
     payload = raw.split(".")[0]
     return set(json.loads(b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+@pytest.mark.parametrize("login", ["unvouched", "stringly"])
+def test_an_unverified_email_makes_no_new_account(client: httpx.Client, db: Session, login: str) -> None:
+    """Without a verified address no account is created, so nobody can claim another person's address first."""
+    before_users, before = count(db, User), refusals(db)
+    refused = sign_in_via(client, "us-gov", login)
+    assert refused.status_code == 403
+    assert "no account can be made with it" in refused.text
+    assert count(db, User) == before_users
+    assert count(db, IdentityLink) == 0
+    assert refusals(db) == before + 1
