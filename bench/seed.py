@@ -588,7 +588,7 @@ def pick_documents(session: Session, principal: Principal, group_id: int) -> dic
             document = get_document(session, principal, document_id)  # what the routes load: 404 if unreadable
         except NotFound:
             raise SystemExit(f"document {document_id} ({{{name}}}) is not readable by the bench user") from None
-        if name != "document" and not permissions.may_download(principal, document):
+        if name != "document" and not permissions.can_read_content(principal, document):
             raise SystemExit(f"document {document_id} ({{{name}}}) may not be downloaded by the bench user")
         if name == "controlled_pdf" and not (document.controlled and principal.is_delegate and not principal.is_staff):
             raise SystemExit("the watermarked download row needs a delegate of a released country")

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from app import text
@@ -137,18 +137,24 @@ def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Document
         )
     if filters.query:
         pattern = "%" + filters.query.strip().replace("%", r"\%").replace("_", r"\_") + "%"
-        # The text of a file is content: it is searched only where the caller may read the content, and the
-        # text subquery is correlated, so it reads the texts of documents that passed the cheaper conditions.
-        in_text = exists(
-            select(DocumentVersion.id)
+        # The text of a file is content: it is searched only in documents whose content the caller may read,
+        # and the text subquery carries that filter itself, so it never reads the texts of other documents.
+        in_text = (
+            select(DocumentVersion.document_id)
             .join(VersionText, VersionText.version_id == DocumentVersion.id)
-            .where(DocumentVersion.document_id == Document.id, VersionText.content.ilike(pattern, escape="\\"))
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(
+                permissions.readable_documents(principal),
+                permissions.content_readable_documents(principal),
+                VersionText.content.ilike(pattern, escape="\\"),
+            )
+            .correlate(None)  # its own scan of the document table, not a subquery per listed row
         )
         query = query.where(
             or_(
                 Document.title.ilike(pattern, escape="\\"),
                 Document.description.ilike(pattern, escape="\\"),
-                and_(permissions.content_readable_documents(principal), in_text),
+                Document.id.in_(in_text),
             )
         )
     return query
