@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.auth.visibility import Visibility
 from app.documents import permissions as document_permissions
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, ScreeningFinding, VersionText
-from app.users.models import User
+from app.users import service as users
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,7 @@ def whats_new(session: Session, principal: Principal, group_ids: Sequence[int], 
         query = select(Document.id, Document.title, Document.version_count).where(Document.id.in_(document_ids))
         for row in session.execute(query):
             titles[row.id], versions[row.id] = row.title, row.version_count
-    names: dict[int, str] = {}
-    if actor_ids:
-        rows = session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))
-        names = {row.id: row.display_name for row in rows}
+    names = users.display_names(session, actor_ids)
     items = []
     for event in events:
         document_id = int(event.target_id) if event.target_type == "document" and event.target_id else None

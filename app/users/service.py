@@ -209,13 +209,18 @@ class AccountEvent:
     data: dict[str, Any]
 
 
+def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """People's names by id, in one query (none when there are no ids)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {row.id: row.display_name for row in rows}
+
+
 def _events_with_names(session: Session, events: Sequence[AuditEvent]) -> list[AccountEvent]:
     ids = {e.actor_id for e in events if e.actor_id is not None}
     ids |= {int(e.target_id) for e in events if e.target_id and e.target_id.isdigit()}
-    names: dict[int, str] = {}
-    if ids:
-        rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-        names = {row.id: row.display_name for row in rows}
+    names = display_names(session, ids)
     result = []
     for event in events:
         subject = int(event.target_id) if event.target_id and event.target_id.isdigit() else None
