@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint typecheck check install install-dev lock test-deps chromium bench fuzz clean
+.PHONY: run test lint typecheck imports check install install-dev lock test-deps chromium bench fuzz clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)..."
@@ -76,7 +76,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-check: lint typecheck
+imports: install-dev
+	$(BIN)/lint-imports
+
+check: lint typecheck imports
 
 test: test-deps check
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.config import InsecureSettingsError, get_settings
-from app.db import build_engine, build_sessionmaker
-from app.errors import DomainError
+from app.core.config import InsecureSettingsError, get_settings
+from app.core.db import build_engine, build_sessionmaker
+from app.core.errors import DomainError
 
 EXIT_BAD_INPUT = 2
 
@@ -34,7 +34,7 @@ def transaction() -> Iterator[Session]:
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
     from alembic import command
 
-    from app.migrations_state import alembic_config
+    from app.core.migrations_state import alembic_config
 
     command.upgrade(alembic_config(get_settings().resolved_database_url()), args.revision)
     print(f"database upgraded to {args.revision}")
@@ -43,7 +43,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 def cmd_db_downgrade(args: argparse.Namespace) -> None:
     from alembic import command
 
-    from app.migrations_state import alembic_config
+    from app.core.migrations_state import alembic_config
 
     command.downgrade(alembic_config(get_settings().resolved_database_url()), args.revision)
     print(f"database downgraded to {args.revision}")
@@ -113,7 +113,7 @@ def cmd_storage_check(args: argparse.Namespace) -> None:
 
     from sqlalchemy import select
 
-    from app.db import utcnow
+    from app.core.db import utcnow
     from app.documents.models import DocumentVersion
     from app.storage import storage_from_settings
 
@@ -138,9 +138,9 @@ def cmd_storage_check(args: argparse.Namespace) -> None:
         if args.fix and age >= grace:
             # Checked again just before removal: a row committed since the listing keeps its object.
             with transaction() as session:
-                still_unreferenced = session.scalar(
-                    select(DocumentVersion.id).where(DocumentVersion.sha256 == obj.key).limit(1)
-                ) is None
+                still_unreferenced = (
+                    session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == obj.key).limit(1)) is None
+                )
             if still_unreferenced:
                 storage.delete(obj.key)
                 removed += 1

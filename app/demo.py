@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.visibility import Visibility
 from app.auth import service as auth_service
-from app.auth.visibility import Visibility
 from app.documents import service as documents
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.groups import service as groups

@@ -11,29 +11,31 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import openapi
+from app.audit import service as audit
+from app.auth import sessions
 from app.auth.oidc import OidcClients
+from app.auth.pages import pages as auth_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
-from app.auth.web import pages as auth_pages
-from app.config import PROJECT_ROOT, Settings, get_settings, private_directory
+from app.core.config import PROJECT_ROOT, Settings, get_settings, private_directory
+from app.core.db import build_engine, build_sessionmaker
 from app.countries.router import api as countries_api
-from app.db import build_engine, build_sessionmaker
 from app.documents import extraction, screening
 from app.documents.router import api as documents_api
 from app.documents.router import pages as documents_pages
-from app.errors import install_error_handlers
 from app.groups.router import api as groups_api
 from app.groups.router import pages as groups_pages
 from app.home.router import pages as home_pages
-from app.security import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.storage import staging, storage_from_settings
 from app.system.api_docs import router as api_docs_pages
 from app.system.router import router as system_router
-from app.uploads_guard import UploadGuardMiddleware
 from app.users.admin_router import api as users_api
 from app.users.admin_router import pages as users_pages
 from app.users.router import api as me_api
+from app.web import openapi
+from app.web.error_pages import install_error_handlers
+from app.web.security_headers import SecurityHeadersMiddleware, content_security_policy, security_headers
+from app.web.uploads_guard import UploadGuardMiddleware
 
 SESSION_COOKIE = "quad_session"
 
@@ -79,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # The lower layers ask through these how a request's principal is found and how a refusal is recorded.
+    app.state.resolve_principal = sessions.resolve_principal
+    app.state.record_refusal = audit.record
     # The embedded database, stored files, temporary uploads and the dev key live here: this account's only.
     private_directory(settings.data_dir)
     app.state.engine = build_engine(settings.resolved_database_url())

@@ -38,12 +38,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from app.access.principal import Principal
+from app.access.visibility import Visibility
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, UserSession
-from app.auth.principal import Principal
 from app.auth.service import TOKEN_PREFIX, hash_token, principal_for
-from app.auth.visibility import Visibility
-from app.db import Base, build_engine, build_sessionmaker
+from app.core.db import Base, build_engine, build_sessionmaker
+from app.core.errors import NotFound
+from app.core.migrations_state import alembic_config, head_revision
 from app.documents import permissions
 from app.documents.models import (
     ControlCategory,
@@ -56,9 +58,7 @@ from app.documents.models import (
     VersionText,
 )
 from app.documents.service import get_document
-from app.errors import NotFound
 from app.groups.models import Membership, WorkingGroup
-from app.migrations_state import alembic_config, head_revision
 from app.users.models import Role, User
 from bench.files import BenchFile, bench_files, file_digests, remove_files, store_files
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 # Transaction control is not a query, and only SQLite's engine sends BEGIN as a statement: leave it out of both.

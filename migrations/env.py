@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
-from app.config import get_settings
-from app.db import Base, build_engine
+from app.core.config import get_settings
+from app.core.db import Base, build_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -4,7 +4,7 @@
     python scripts/messages.py --check    # change nothing; exit 1 if a catalog is stale or incomplete
 
 Messages come from the templates and from app/**.py as babel.cfg maps them. The template (POT) is built in
-memory only; the repository holds the .po catalogs and nothing compiled (app.templating compiles them at
+memory only; the repository holds the .po catalogs and nothing compiled (app.web.templating compiles them at
 start). Existing translations are kept, new messages are added with an empty msgstr, messages that are gone
 are kept at the end of the file as obsolete (#~) entries, and a message whose text changed slightly gets
 the old translation marked fuzzy for a translator to review. tests/test_translations.py uses the same

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import service as auth_service
-from app.config import Settings
+from app.core.config import Settings
 from app.groups import service as groups
 from app.groups.models import MembershipRole, WorkingGroup
 from app.main import create_app

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken
 from app.auth.service import hash_token
-from app.db import utcnow
+from app.core.db import utcnow
 from app.users.models import Role, User, UserStatus
 from tests.support.sessions import CSRF_TOKEN
 

@@ -9,11 +9,11 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from app.db import build_engine, build_sessionmaker
+from app.core.db import build_engine, build_sessionmaker
+from app.core.migrations_state import alembic_config
 from app.groups import service as groups
 from app.groups.models import MembershipRole, WorkingGroup
 from app.main import create_app
-from app.migrations_state import alembic_config
 from app.users.models import Role, User
 from tests.conftest import make_settings
 from tests.support.databases import scratch_database

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken
 from app.auth.service import hash_token
-from app.config import PROJECT_ROOT
-from app.db import build_engine, build_sessionmaker, utcnow
+from app.core.config import PROJECT_ROOT
+from app.core.db import build_engine, build_sessionmaker, utcnow
+from app.core.migrations_state import alembic_config
 from app.demo import PEOPLE
-from app.migrations_state import alembic_config
 from app.users.models import Role, User
 from tests.conftest import SECRET_KEY
 from tests.support.databases import scratch_database

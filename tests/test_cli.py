@@ -17,11 +17,11 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
-from app.config import PROJECT_ROOT
-from app.db import build_engine, build_sessionmaker
+from app.core.config import PROJECT_ROOT
+from app.core.db import build_engine, build_sessionmaker
+from app.core.migrations_state import alembic_config, head_revision
 from app.demo import GROUPS, PEOPLE
 from app.main import create_app
-from app.migrations_state import alembic_config, head_revision
 from app.users import service as users
 from app.users.models import Role
 from tests.conftest import SECRET_KEY, make_settings

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from app.auth.visibility import Visibility
-from app.auth.web import safe_next
+from app.access.visibility import Visibility
+from app.auth.pages import safe_next
 from app.groups.models import MembershipRole, WorkingGroup
 from app.users.models import Role, User
 from tests.oidc.harness import complete_login
@@ -192,7 +192,10 @@ def test_no_framework_text_reaches_a_person(
         "/logout": (405, {"en": "This address cannot be used that way", "ja": "この方法では使えません"}),
         f"/documents/{document.id}/compare": (422, {"en": "from is required.", "ja": "from を入力してください。"}),
         "/documents/abc": (422, {"en": "document_id must be a whole number.", "ja": "document_id は整数で"}),
-        f"/documents/{document.id}/compare?from=0&to=2": (422, {"en": "from is too small.", "ja": "from が小さすぎます。"}),
+        f"/documents/{document.id}/compare?from=0&to=2": (
+            422,
+            {"en": "from is too small.", "ja": "from が小さすぎます。"},
+        ),
     }
     for path, (status, words) in pages.items():
         response = http.get(path)

@@ -1,4 +1,4 @@
-"""Error details that services raise in English (marked with app.errors.N_) are shown in Japanese on
+"""Error details that services raise in English (marked with app.core.errors.N_) are shown in Japanese on
 Japanese pages, while the JSON API keeps the English detail that API clients expect."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
-from app.templating import translations_for
 from app.users.models import Role, User
+from app.web.templating import translations_for
 from tests.support.sessions import CSRF_TOKEN
 
 

@@ -192,7 +192,12 @@ PINNED = [
     pytest.param("secretariat", "POST", f"/api/v1/users/{INT4_MAX + 1}/approve", None, REFUSED, id="user-id-over-32"),
     pytest.param("secretariat", "POST", f"/api/v1/users/{INT8_MAX + 1}/reject", None, REFUSED, id="user-id-over-64"),
     pytest.param(
-        "admin", "PATCH", f"/api/v1/users/{INT8_MAX + 1}", {"status": "disabled", "reason": "x"}, REFUSED, id="patch-user-64"
+        "admin",
+        "PATCH",
+        f"/api/v1/users/{INT8_MAX + 1}",
+        {"status": "disabled", "reason": "x"},
+        REFUSED,
+        id="patch-user-64",
     ),
     pytest.param("admin", "DELETE", f"/api/v1/users/1/tokens/{INT8_MAX + 1}", None, REFUSED, id="admin-revoke-64"),
     pytest.param("anonymous", "GET", "/api/v1/working-groups/a%00b", None, REFUSED, id="nul-in-slug"),

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.countries.models import Country
 from app.groups.models import MembershipRole, WorkingGroup
-from app.templating import CAPITAL_TIME_ZONES, PROJECT_ROOT, TIME_ZONE_CHOICES
 from app.users.models import Role, User
+from app.web.templating import CAPITAL_TIME_ZONES, PROJECT_ROOT, TIME_ZONE_CHOICES
 from tests.support.documents import make_document
 from tests.support.sessions import CSRF_TOKEN
 
@@ -34,7 +34,9 @@ def language_links(html: str) -> dict[str, str]:
     }
 
 
-def test_language_links_in_the_header_keep_the_whole_url(client: httpx.Client, make_group: Callable[..., object]) -> None:
+def test_language_links_in_the_header_keep_the_whole_url(
+    client: httpx.Client, make_group: Callable[..., object]
+) -> None:
     """Plain links (no form, no script) that come back to the same page with its query, in the other language."""
     make_group("cables")
     page = "/groups/cables/documents?q=chip+map&type=contribution"
@@ -99,7 +101,10 @@ def test_times_are_shown_in_the_capital_of_the_persons_country(
 
 
 def test_a_chosen_time_zone_is_used_and_an_unknown_one_is_refused(
-    db: Session, dated_document: WorkingGroup, make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client]
+    db: Session,
+    dated_document: WorkingGroup,
+    make_user: Callable[..., User],
+    browser_as: Callable[[User], httpx.Client],
 ) -> None:
     user = make_user(Role.delegate, "US")
     http = browser_as(user)
@@ -109,7 +114,9 @@ def test_a_chosen_time_zone_is_used_and_an_unknown_one_is_refused(
         assert f'<option value="{zone}"' in profile
     assert "Default: America/New_York" in profile
 
-    saved = http.post("/profile/preferences", data={"csrf_token": CSRF_TOKEN, "language": "en", "time_zone": "Asia/Tokyo"})
+    saved = http.post(
+        "/profile/preferences", data={"csrf_token": CSRF_TOKEN, "language": "en", "time_zone": "Asia/Tokyo"}
+    )
     assert saved.status_code == 303
     db.refresh(user)
     assert user.time_zone == "Asia/Tokyo"
@@ -137,8 +144,11 @@ def test_table_cells_carry_their_column_names_for_small_screens(
     dated_document: WorkingGroup, make_user: Callable[..., User], browser_as: Callable[[User], httpx.Client]
 ) -> None:
     http = browser_as(make_user(Role.secretariat, None))
-    for path in (f"/groups/{dated_document.slug}/documents", f"/groups/{dated_document.slug}",
-                 f"/groups/{dated_document.slug}/manage"):
+    for path in (
+        f"/groups/{dated_document.slug}/documents",
+        f"/groups/{dated_document.slug}",
+        f"/groups/{dated_document.slug}/manage",
+    ):
         html = http.get(path).text
         table = html.split('<table class="cards-on-small">', 1)[1].split("</table>", 1)[0]
         body = table.split("<tbody>", 1)[1]

@@ -15,8 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 import app.models  # noqa: F401  (every table on Base.metadata before comparing)
-from app.db import Base, build_engine
-from app.migrations_state import alembic_config, head_revision
+from app.core.db import Base, build_engine
+from app.core.migrations_state import alembic_config, head_revision
 from tests.support.databases import scratch_database
 
 QUAD_TIME_ZONES = {

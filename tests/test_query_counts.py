@@ -125,8 +125,14 @@ class World:
         while len(self.documents) < documents:
             n = len(self.documents)
             document = make_document(
-                self.db, self.app, self.viewer, self.groups[0], title=f"QC paper {n:02d}", tags=(f"tag{n % 5}", "qc"),
-                controlled=n % 3 == 0, release=("US", "JP"),
+                self.db,
+                self.app,
+                self.viewer,
+                self.groups[0],
+                title=f"QC paper {n:02d}",
+                tags=(f"tag{n % 5}", "qc"),
+                controlled=n % 3 == 0,
+                release=("US", "JP"),
             )
             self.documents.append(document.id)
         principal = auth_service.principal_for(self.db, self.viewer)

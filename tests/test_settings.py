@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import MIN_SECRET_KEY_LENGTH, InsecureSettingsError, Settings
+from app.core.config import MIN_SECRET_KEY_LENGTH, InsecureSettingsError, Settings
 from app.main import create_app
 from tests.support.server import serve
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from alembic import command
 
+from app.core.migrations_state import alembic_config
 from app.main import create_app
-from app.migrations_state import alembic_config
 from tests.conftest import make_settings
 from tests.support.databases import scratch_database
 from tests.support.server import free_port, serve

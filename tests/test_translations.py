@@ -27,7 +27,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import TemplateSyntaxError
 
-from app.templating import TEMPLATES_DIR, environment, translations_for
+from app.web.templating import TEMPLATES_DIR, environment, translations_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PO_PATH = PROJECT_ROOT / "app" / "translations" / "ja" / "LC_MESSAGES" / "messages.po"

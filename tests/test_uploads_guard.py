@@ -86,9 +86,7 @@ def test_anonymous_chunked_upload_is_cut_off_after_a_small_cap(client: httpx.Cli
 
 
 def test_declared_length_over_the_cap_is_refused_without_reading(client: httpx.Client) -> None:
-    response = client.post(
-        "/api/v1/me", content=b"x" * (300 * 1024), headers={"Content-Type": "application/json"}
-    )
+    response = client.post("/api/v1/me", content=b"x" * (300 * 1024), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json()["status"] == 413
     page = client.post(
@@ -151,7 +149,13 @@ def test_a_signed_in_delegate_uploads_a_large_file_through_the_page(browser_as, 
     big = b"A long paragraph of the report.\n" * (2 * MIB // 32)
     answer = page.post(
         "/groups/page-group/documents/new",
-        data={"csrf_token": CSRF_TOKEN, "title": "Big report", "doc_type": "contribution", "visibility": "group", "owner": "US"},
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "title": "Big report",
+            "doc_type": "contribution",
+            "visibility": "group",
+            "owner": "US",
+        },
         files={"file": ("big.txt", big, "text/plain")},
     )
     assert answer.status_code == 303, answer.text[:500]

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, Timestamped, enum_column_type
+from app.core.db import Base, Timestamped, enum_column_type
 from app.users.models import User
 
 

@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 
 from app.auth.providers import IdentityProvider, ProviderRegistry
 from app.auth.signin import SignInRefused, VerifiedIdentity
-from app.errors import N_, NotFound, ServiceUnavailable
+from app.core.errors import N_, NotFound, ServiceUnavailable
 
 log = logging.getLogger("app.auth.oidc")
 PROVIDER_TIMEOUT_SECONDS = 10

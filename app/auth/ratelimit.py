@@ -14,9 +14,9 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.auth.policy import current_principal
-from app.auth.principal import Principal
-from app.errors import RateLimited
+from app.access.policy import current_principal
+from app.access.principal import Principal
+from app.core.errors import RateLimited
 
 
 class RateLimits:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import text
+from app.access.principal import Principal
 from app.audit import service as audit
 from app.auth.models import ApiToken, SessionEnd, UserSession
-from app.auth.principal import Principal
-from app.db import paged, utcnow, write_if_possible
-from app.errors import N_, InvalidInput, NotAuthenticated, NotFound
-from app.groups.models import Membership, MembershipRole
+from app.core import text
+from app.core.db import paged, utcnow, write_if_possible
+from app.core.errors import N_, InvalidInput, NotAuthenticated, NotFound
+from app.groups import service as groups
 from app.users.models import User, UserStatus
 
 TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
@@ -33,13 +34,21 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
-    rows = session.execute(select(Membership.group_id, Membership.role).where(Membership.user_id == user_id))
-    return {group_id: MembershipRole(role) for group_id, role in rows}
-
-
 def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
-    return Principal.of(user, group_roles_of(session, user.id), via_token=via_token)
+    return Principal(
+        user_id=user.id,
+        role=user.role,
+        country=user.country_code,
+        status=user.status,
+        display_name=user.display_name,
+        email=user.email,
+        organisation=user.organisation,
+        language=user.language,
+        time_zone=user.time_zone,
+        group_roles=MappingProxyType(dict(groups.group_roles_of(session, user.id))),
+        via_token=via_token,
+        export_cleared=user.export_cleared,
+    )
 
 
 def principal_from_bearer(session: Session, authorization: str, now: datetime | None = None) -> Principal:
@@ -65,9 +74,7 @@ def principal_from_bearer(session: Session, authorization: str, now: datetime | 
     return principal_for(session, user, via_token=True)
 
 
-def open_session(
-    session: Session, user: User, *, provider_name: str | None = None, id_token: str | None = None
-) -> str:
+def open_session(session: Session, user: User, *, provider_name: str | None = None, id_token: str | None = None) -> str:
     """A new server-side session; returns the random id for the cookie (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
@@ -146,9 +153,7 @@ def revoke_tokens_of(session: Session, actor_id: int | None, user_id: int, *, wh
     now = utcnow()
     for token in live:
         token.revoked_at = now
-    audit.record(
-        session, actor_id, "token.revoke_all", "user", user_id, tokens=[t.id for t in live], reason=why
-    )
+    audit.record(session, actor_id, "token.revoke_all", "user", user_id, tokens=[t.id for t in live], reason=why)
     return len(live)
 
 
@@ -189,7 +194,7 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Makes a token and returns it with its only plain-text copy. `expires_days=None` makes a token that never
     expires: only the admin CLI (`quad tokens create --no-expiry`) asks for one."""
-    name = text.one_line(name, "a token's name", 80)
+    name = text.one_line(name, N_("a token's name"), 80)
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")
     if user.status is UserStatus.disabled:

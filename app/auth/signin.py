@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import text
 from app.audit import service as audit
 from app.auth.providers import IdentityProvider, ProviderKind
-from app.errors import N_, Forbidden, InvalidInput
+from app.core import text
+from app.core.errors import N_, Forbidden, InvalidInput
 from app.users import service as users
 from app.users.models import IdentityLink, Role, User, UserStatus
 
@@ -120,7 +120,7 @@ def create_industry_account(session: Session, identity: VerifiedIdentity, organi
         raise InvalidInput(N_("only industry sign-ins complete a profile"))
     if identity.provider.country is not None and country != identity.provider.country:
         raise InvalidInput(N_("this provider serves one country only"))
-    organisation = text.one_line(organisation, "your organisation", 160)
+    organisation = text.one_line(organisation, N_("your organisation"), 160)
     assert identity.email is not None
     user = users.create_user(
         session,

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from app.auth.policy import AnyPrincipal
+from app.access.policy import AnyPrincipal
+from app.core.routing import api_router
+from app.core.schemas import PageOut
 from app.countries import service
 from app.countries.schemas import CountryOut
-from app.deps import DbSession, Page
-from app.routing import api_router
-from app.schemas import PageOut
+from app.web.deps import DbSession, Page
 
 api = api_router(prefix="/api/v1/countries", tags=["countries"])
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.schemas import Out
+from app.core.schemas import Out
 
 
 class CountryOut(Out):

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.errors import InvalidInput
 from app.countries.models import Country
-from app.errors import InvalidInput
 
 QUAD_COUNTRY_CODES = ("US", "JP", "AU", "IN")
 

@@ -31,7 +31,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.db import utcnow
+from app.core.db import utcnow
 from app.documents import formats, screening
 from app.documents.models import (
     DocumentVersion,
@@ -44,7 +44,7 @@ from app.documents.models import (
 from app.storage.base import CHUNK_SIZE, FileMissing, Storage
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from app.core.config import Settings
 
 log = logging.getLogger("app.documents.extraction")
 

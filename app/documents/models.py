@@ -6,8 +6,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.visibility import Visibility
-from app.db import Base, Timestamped, enum_column_type, utcnow
+from app.access.visibility import Visibility
+from app.core.db import Base, Timestamped, enum_column_type, utcnow
 from app.groups.models import WorkingGroup
 from app.users.models import User
 
@@ -169,9 +169,7 @@ class ExtractionJob(Timestamped, Base):
     __table_args__ = (Index("ix_extraction_job_claim", "state", "run_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("document_version.id", ondelete="CASCADE"), unique=True
-    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id", ondelete="CASCADE"), unique=True)
     state: Mapped[JobState] = mapped_column(enum_column_type(JobState))
     attempts: Mapped[int] = mapped_column(default=0)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)  # retries wait here (backoff)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, not_, or_, select, true
 
+from app.access import visibility
+from app.access.principal import Principal
 from app.audit.models import AuditEvent
-from app.auth import visibility
-from app.auth.principal import Principal
-from app.db import utcnow
+from app.core.db import utcnow
 from app.documents.models import Document, DocumentRelease
 from app.groups import permissions as group_permissions
 from app.groups.models import WorkingGroup
@@ -115,7 +115,6 @@ def can_change_marking(principal: Principal, document: Document) -> bool:
 def can_see_screening(principal: Principal) -> bool:
     """The list of unmarked documents whose text matches the export-control screening terms."""
     return principal.is_staff
-
 
 
 def visible_news(principal: Principal) -> ColumnElement[bool]:

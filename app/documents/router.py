@@ -9,11 +9,13 @@ from typing import Annotated, Any, BinaryIO
 from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from app.auth.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader, SecretariatPrincipal
-from app.auth.principal import Principal
-from app.auth.visibility import Visibility
+from app.access.policy import ActivePrincipal, AnyPrincipal, CurrentPrincipal, QuadReader, SecretariatPrincipal
+from app.access.principal import Principal
+from app.access.visibility import Visibility
+from app.core.errors import N_, DomainError, Forbidden, InvalidInput, NotFound, RefusalRecorded
+from app.core.routing import api_router, page_router, writes_audit
+from app.core.schemas import PageOut
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.deps import MAX_ID, DbSession, ObjectId, Page
 from app.documents import extraction, formats, permissions, service
 from app.documents.models import ControlCategory, Document, DocumentType, DocumentVersion, ExtractionStatus
 from app.documents.schemas import (
@@ -28,14 +30,12 @@ from app.documents.schemas import (
     SegmentOut,
     VersionOut,
 )
-from app.errors import N_, DomainError, Forbidden, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
-from app.openapi import problems
-from app.routing import api_router, page_router, writes_audit
-from app.schemas import PageOut
 from app.storage.base import Storage
-from app.templating import render
+from app.web.deps import MAX_ID, DbSession, ObjectId, Page
+from app.web.openapi import problems
+from app.web.templating import render
 
 api = api_router(prefix="/api/v1/documents", tags=["documents"])
 pages = page_router()
@@ -517,9 +517,7 @@ def _fields_from_form(
     )
 
 
-def _marking_from_form(
-    controlled: str, category: str, control_code: str, release: list[str] | None
-) -> service.Marking:
+def _marking_from_form(controlled: str, category: str, control_code: str, release: list[str] | None) -> service.Marking:
     """The marking fieldset of the upload and edit forms."""
     return service.Marking(
         controlled=controlled == "yes",

@@ -4,9 +4,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.auth.visibility import Visibility
+from app.access.visibility import Visibility
+from app.core.schemas import Out
 from app.documents.models import ControlCategory, DocumentType, ExtractionStatus
-from app.schemas import Out
 
 
 class MarkingOut(BaseModel):

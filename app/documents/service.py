@@ -16,12 +16,13 @@ from typing import Any, BinaryIO, cast
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from app import text
+from app.access.principal import Principal
+from app.access.visibility import Visibility
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.auth.visibility import Visibility
+from app.core import text
+from app.core.db import on_rollback, paged, utcnow
+from app.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.db import paged, utcnow
 from app.documents import extraction, formats, permissions, redline
 from app.documents.models import (
     ControlCategory,
@@ -34,9 +35,7 @@ from app.documents.models import (
     ScreeningFinding,
     VersionText,
 )
-from app.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
 from app.groups.models import WorkingGroup
-from app.routing import on_rollback
 from app.storage.base import FileMissing, StagedFile, Storage
 
 log = logging.getLogger("app.documents")
@@ -100,8 +99,8 @@ def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def _validated(fields: DocumentFields) -> DocumentFields:
-    title = text.one_line(fields.title, "a title", 200)
-    description = text.paragraphs(fields.description, "the description", 20_000)
+    title = text.one_line(fields.title, N_("a title"), 200)
+    description = text.paragraphs(fields.description, N_("the description"), 20_000)
     if fields.owner_country is not None and fields.owner_country not in QUAD_COUNTRY_CODES:
         raise InvalidInput(f"owner must be one of {', '.join(QUAD_COUNTRY_CODES)} or the secretariat")
     if fields.visibility is Visibility.country and fields.owner_country is None:
@@ -232,7 +231,7 @@ def _append_version(
     upload: Upload,
     limits: UploadLimits,
 ) -> DocumentVersion:
-    text.paragraphs(upload.note, "the version note", 2000)
+    text.paragraphs(upload.note, N_("the version note"), 2000)
     with _received(storage, upload, limits.max_bytes) as received:
         return _store_version(session, storage, principal, document, received, upload.note, limits)
 
@@ -400,7 +399,7 @@ def _validated_marking(marking: Marking) -> Marking:
         raise InvalidInput(N_("a controlled document needs at least one country on its release list"))
     if any(code not in QUAD_COUNTRY_CODES for code in release):
         raise InvalidInput(f"release list countries must be among {', '.join(QUAD_COUNTRY_CODES)}")
-    code = text.one_line(marking.control_code or "", "the control code", 64, required=False)
+    code = text.one_line(marking.control_code or "", N_("the control code"), 64, required=False)
     return Marking(True, marking.category, code or None, release)
 
 

@@ -5,19 +5,14 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, Timestamped, enum_column_type
+from app.access.roles import MembershipRole
+from app.core.db import Base, Timestamped, enum_column_type
 from app.users.models import User
 
 
 class GroupStatus(StrEnum):
     active = "active"
     archived = "archived"
-
-
-class MembershipRole(StrEnum):
-    chair = "chair"
-    member = "member"
-    observer = "observer"
 
 
 class WorkingGroup(Timestamped, Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from app.auth.principal import Principal
+from app.access.principal import Principal
 from app.groups.models import GroupStatus, WorkingGroup
 from app.users.models import Role, User
 

@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.access.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
+from app.access.principal import Principal
 from app.audit import service as audit
-from app.auth.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
-from app.auth.principal import Principal
-from app.deps import DbSession, FormId, ObjectId, Page
-from app.errors import N_, DomainError, InvalidInput
+from app.core.errors import N_, DomainError, InvalidInput
+from app.core.routing import api_router, page_router
+from app.core.schemas import PageOut
 from app.groups import permissions, service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.schemas import (
@@ -23,12 +24,11 @@ from app.groups.schemas import (
     MemberIn,
     MemberOut,
 )
-from app.openapi import problems
-from app.routing import api_router, page_router
-from app.schemas import PageOut
-from app.templating import render
 from app.users.models import User
 from app.users.schemas import UserSummary
+from app.web.deps import DbSession, FormId, ObjectId, Page
+from app.web.openapi import problems
+from app.web.templating import render
 
 api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
 pages = page_router()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import Out
 from app.groups.models import GroupStatus, MembershipRole
-from app.schemas import Out
 from app.users.models import Role
 from app.users.schemas import UserSummary
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from app import text
+from app.access.principal import Principal
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import paged
-from app.errors import N_, Conflict, InvalidInput, NotFound
+from app.core import text
+from app.core.db import paged
+from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.groups import permissions
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
@@ -124,9 +124,9 @@ def create_group(
     charter: str = "",
 ) -> WorkingGroup:
     slug = _validated_slug(slug)
-    name = text.one_line(name, "a working group's name", 160)
-    technology_area = text.one_line(technology_area, "the technology area", 64).lower()
-    charter = text.paragraphs(charter, "the charter", 50_000)
+    name = text.one_line(name, N_("a working group's name"), 160)
+    technology_area = text.one_line(technology_area, N_("the technology area"), 64).lower()
+    charter = text.paragraphs(charter, N_("the charter"), 50_000)
     if session.scalar(select(WorkingGroup.id).where(WorkingGroup.slug == slug)) is not None:
         raise Conflict(f"a working group {slug!r} already exists")
     group = WorkingGroup(
@@ -189,9 +189,9 @@ def update_group(
     charter: str,
     status: GroupStatus,
 ) -> WorkingGroup:
-    name = text.one_line(name, "a working group's name", 160)
-    technology_area = text.one_line(technology_area, "the technology area", 64).lower()
-    charter = text.paragraphs(charter, "the charter", 50_000)
+    name = text.one_line(name, N_("a working group's name"), 160)
+    technology_area = text.one_line(technology_area, N_("the technology area"), 64).lower()
+    charter = text.paragraphs(charter, N_("the charter"), 50_000)
     changes = {
         key: {"from": str(old), "to": str(new)}
         for key, old, new in (
@@ -270,3 +270,8 @@ def candidates_for(session: Session, group: WorkingGroup) -> Sequence[User]:
         .limit(500)
     )
     return session.scalars(query).all()
+
+
+def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
+    rows = session.execute(select(Membership.group_id, Membership.role).where(Membership.user_id == user_id))
+    return {group_id: MembershipRole(role) for group_id, role in rows}

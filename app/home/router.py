@@ -7,18 +7,18 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from app.auth.policy import AnyPrincipal
-from app.auth.web import safe_next
-from app.config import PROJECT_ROOT
-from app.deps import AppSettings, DbSession
+from app.access.policy import AnyPrincipal
+from app.core.config import PROJECT_ROOT
+from app.core.routing import page_router, writes_audit
 from app.documents import service as documents
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.home import service as home_service
-from app.routing import page_router, writes_audit
-from app.templating import LANGUAGES, render
 from app.users import service as users
 from app.users.models import Role, UserStatus
+from app.web.deps import AppSettings, DbSession
+from app.web.templating import LANGUAGES, render
+from app.web.urls import safe_next
 
 pages = page_router()
 

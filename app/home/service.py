@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.access.principal import Principal
+from app.access.visibility import Visibility
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.auth.visibility import Visibility
 from app.documents import permissions as document_permissions
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, ScreeningFinding, VersionText
 from app.users import service as users

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.config import Settings
+from app.core.config import Settings
 from app.storage import staging
 from app.storage.base import FileMissing, InvalidKey, StagedFile, Storage, StoredObject
 from app.storage.local import LocalStorage

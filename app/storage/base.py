@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from app.errors import N_, InvalidInput, PayloadTooLarge
+from app.core.errors import N_, InvalidInput, PayloadTooLarge
 
 CHUNK_SIZE = 1024 * 1024
 _MIB = 1024 * 1024

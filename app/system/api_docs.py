@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from app.auth.policy import AnyPrincipal
-from app.errors import N_, NotFound
-from app.routing import page_router
-from app.templating import render
+from app.access.policy import AnyPrincipal
+from app.core.errors import N_, NotFound
+from app.core.routing import page_router
+from app.web.templating import render
 
 router = page_router()
 

@@ -6,9 +6,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.policy import AnyPrincipal
-from app.migrations_state import schema_problem
-from app.routing import api_router
+from app.access.policy import AnyPrincipal
+from app.core.migrations_state import schema_problem
+from app.core.routing import api_router
 
 router = api_router(tags=["system"])
 

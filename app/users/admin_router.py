@@ -8,22 +8,22 @@ from fastapi import Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from app.access.policy import AdminPrincipal, SecretariatPrincipal
+from app.access.principal import Principal
 from app.auth import service as auth_service
-from app.auth.policy import AdminPrincipal, SecretariatPrincipal
-from app.auth.principal import Principal
+from app.core.errors import N_, DomainError, InvalidInput, NotFound
+from app.core.routing import api_router, page_router
+from app.core.schemas import PageOut
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.deps import DbSession, ObjectId, Page
-from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
-from app.openapi import problems
-from app.routing import api_router, page_router
-from app.schemas import PageOut
-from app.templating import render
 from app.users import permissions, service
 from app.users.models import Role, User, UserStatus
 from app.users.schemas import AccountOut
+from app.web.deps import DbSession, ObjectId, Page
+from app.web.openapi import problems
+from app.web.templating import render
 
 api = api_router(prefix="/api/v1/users", tags=["users"])
 pages = page_router()

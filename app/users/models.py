@@ -1,27 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, Timestamped, enum_column_type
-
-
-class Role(StrEnum):
-    admin = "admin"
-    secretariat = "secretariat"
-    delegate = "delegate"
-    industry = "industry"
-    observer = "observer"
-
-
-class UserStatus(StrEnum):
-    active = "active"
-    pending = "pending"
-    disabled = "disabled"
-
+from app.access.roles import Role, UserStatus
+from app.core.db import Base, Timestamped, enum_column_type
 
 # Roles that speak for a country, so must have one.
 COUNTRY_ROLES = frozenset({Role.delegate, Role.industry, Role.observer})

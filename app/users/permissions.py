@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.auth.principal import Principal
-from app.errors import N_, Forbidden
+from app.access.principal import Principal
+from app.core.errors import N_, Forbidden
 from app.users.models import User
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from fastapi import status
 
+from app.access.policy import ActivePrincipal, SignedInPrincipal
 from app.auth import service as auth_service
-from app.auth.policy import ActivePrincipal, SignedInPrincipal
 from app.auth.ratelimit import TokenLimit
-from app.deps import DbSession, ObjectId, Page
-from app.errors import N_, NotFound
-from app.openapi import problems
-from app.routing import api_router
-from app.schemas import PageOut
+from app.core.errors import N_, NotFound
+from app.core.routing import api_router
+from app.core.schemas import PageOut
 from app.users import service
 from app.users.schemas import GroupRoleOut, MeOut, NewTokenOut, TokenIn, TokenOut
+from app.web.deps import DbSession, ObjectId, Page
+from app.web.openapi import problems
 
 api = api_router(prefix="/api/v1/me", tags=["me"])
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app.auth.service import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
-from app.schemas import Out
+from app.core.schemas import Out
 from app.users.models import Role, UserStatus
 
 

@@ -12,15 +12,15 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app import text
+from app.access.principal import Principal
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.auth import service as auth_service
-from app.auth.principal import Principal
+from app.core import text
+from app.core.db import paged, utcnow, write_if_possible
+from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.countries import service as countries
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.db import paged, utcnow, write_if_possible
-from app.errors import N_, Conflict, InvalidInput, NotFound
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.users import permissions
@@ -62,8 +62,8 @@ def create_user(
     language: str | None = None,
 ) -> User:
     email = normalise_email(email)
-    display_name = text.one_line(display_name, "a name", 120)
-    organisation = text.one_line(organisation or "", "the organisation", 160, required=False) or None
+    display_name = text.one_line(display_name, N_("a name"), 120)
+    organisation = text.one_line(organisation or "", N_("the organisation"), 160, required=False) or None
     if role in COUNTRY_ROLES and not country:
         raise InvalidInput(f"a {role.value} must have a country (US, JP, AU or IN)")
     if role not in COUNTRY_ROLES and country:
@@ -272,7 +272,7 @@ def decide_registration(
         raise Conflict(f"this registration was already decided ({user.status.value})")
     if group is not None and not approve:
         raise InvalidInput(N_("a rejected registration cannot be added to a working group"))
-    reason = text.one_line(reason, "the reason", 500, required=False)
+    reason = text.one_line(reason, N_("the reason"), 500, required=False)
     data: dict[str, Any] = {"reason": reason} if reason else {}
     if group is not None:
         # First, so a refused membership raises before the account has changed at all.
@@ -307,7 +307,7 @@ def change_account(session: Session, principal: Principal, user_id: int, change:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(N_("no such user"))
-    reason = text.one_line(reason, "the reason", 500, required=False)
+    reason = text.one_line(reason, N_("the reason"), 500, required=False)
     if not reason:
         raise InvalidInput(N_("give a reason for the change; it is kept on the audit trail"))
     changes: dict[str, dict[str, object]] = {}

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from app.access.policy import Policy
 from app.auth import service as auth_service
-from app.auth.policy import Policy
 from app.groups import service as groups_service
 from app.groups.models import MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
@@ -121,7 +121,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         STAFF, 200, lambda w, p: f"/api/v1/users/{w.fresh_pending()}/reject"
     ),
     ("PATCH", "/api/v1/users/{user_id}"): Row(
-        {"admin"}, 200, lambda w, p: f"/api/v1/users/{w.fresh_delegate()}", json={"role": "observer", "reason": "matrix"}
+        {"admin"},
+        200,
+        lambda w, p: f"/api/v1/users/{w.fresh_delegate()}",
+        json={"role": "observer", "reason": "matrix"},
     ),
     ("DELETE", "/api/v1/users/{user_id}/tokens/{token_id}"): Row(
         {"admin"}, 204, lambda w, p: f"/api/v1/users/{w.users['jp_delegate'].id}/tokens/{w.token_id_of('jp_delegate')}"
@@ -156,14 +159,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # Working-group management
     ("POST", "/api/v1/working-groups"): Row(
-        STAFF, 201, "/api/v1/working-groups",
+        STAFF,
+        201,
+        "/api/v1/working-groups",
         json=lambda w: {"slug": w.fresh_slug(), "name": "New", "technology_area": "quantum"},
     ),
     ("PATCH", "/api/v1/working-groups/{slug}"): Row(
         STAFF, 200, lambda w, p: f"/api/v1/working-groups/{w.group_slug}", json={"charter": "Updated."}
     ),
     ("PUT", "/api/v1/working-groups/{slug}/members"): Row(
-        STAFF, 200, lambda w, p: f"/api/v1/working-groups/{w.group_slug}/members",
+        STAFF,
+        200,
+        lambda w, p: f"/api/v1/working-groups/{w.group_slug}/members",
         json=lambda w: {"user_id": w.users["jp_delegate"].id, "role": "member"},
     ),
     ("DELETE", "/api/v1/working-groups/{slug}/members/{user_id}"): Row(
@@ -175,11 +182,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/groups/{slug}/manage"): page_row(STAFF, 200, lambda w, p: f"/groups/{w.group_slug}/manage"),
     ("POST", "/groups/{slug}/manage"): page_row(
-        STAFF, 303, lambda w, p: f"/groups/{w.group_slug}/manage",
+        STAFF,
+        303,
+        lambda w, p: f"/groups/{w.group_slug}/manage",
         data={"name": "Matrix Group", "technology_area": "semiconductors", "charter": "", "status": "active"},
     ),
     ("POST", "/groups/{slug}/members"): page_row(
-        STAFF, 303, lambda w, p: f"/groups/{w.group_slug}/members",
+        STAFF,
+        303,
+        lambda w, p: f"/groups/{w.group_slug}/members",
         data=lambda w: {"user_id": str(w.fresh_member()), "role": "observer"},
     ),
     # Documents
@@ -228,7 +239,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         US_EDITORS, 200, lambda w, p: f"/documents/{w.document_id}/edit"
     ),
     ("POST", "/documents/{document_id}/edit"): page_row(
-        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/edit",
+        US_EDITORS,
+        303,
+        lambda w, p: f"/documents/{w.fresh_document()}/edit",
         data={**UPLOAD_FORM, "visibility": "public"},
     ),
     ("POST", "/documents/{document_id}/withdraw"): page_row(

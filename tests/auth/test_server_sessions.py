@@ -137,11 +137,15 @@ def test_disabling_revokes_tokens_so_re_enabling_does_not_revive_them(
     admin = api_as(admin_user)
     assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "disabled", "reason": "left"}).status_code == 200
     assert httpx.get(f"{base_url}/api/v1/me", headers=bearer).status_code == 401
-    assert admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "active", "reason": "returned"}).status_code == 200
+    assert (
+        admin.patch(f"/api/v1/users/{delegate.id}", json={"status": "active", "reason": "returned"}).status_code == 200
+    )
     revived = httpx.get(f"{base_url}/api/v1/me", headers=bearer)
     assert revived.status_code == 401 and "revoked" in revived.json()["detail"]
     db.expire_all()
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "token.revoke_all", AuditEvent.actor_id == admin_user.id))
+    event = db.scalar(
+        select(AuditEvent).where(AuditEvent.action == "token.revoke_all", AuditEvent.actor_id == admin_user.id)
+    )
     assert event is not None and event.data["reason"] == "account_disabled"
 
 
@@ -155,7 +159,9 @@ def test_rejecting_a_registration_revokes_its_tokens(api_as, make_user, token_fo
     assert httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
 
 
-def test_sign_out_everywhere_can_revoke_api_tokens_too(browser_as, make_user, token_for, base_url: str, db: Session) -> None:
+def test_sign_out_everywhere_can_revoke_api_tokens_too(
+    browser_as, make_user, token_for, base_url: str, db: Session
+) -> None:
     user = make_user(Role.delegate, "AU")
     kept = token_for(user)
     # Without the box ticked, tokens keep working.

@@ -14,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
-from app.db import build_engine, build_sessionmaker, utcnow
+from app.core.db import build_engine, build_sessionmaker, utcnow
 from app.demo import seed_demo
 from app.main import SESSION_COOKIE, create_app
 from app.users.models import Role

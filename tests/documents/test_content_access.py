@@ -16,8 +16,8 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.access.visibility import Visibility
 from app.audit.models import AuditEvent
-from app.auth.visibility import Visibility
 from app.documents import permissions
 from app.documents.models import Document
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
@@ -196,8 +196,8 @@ def test_list_filters_agree_with_object_checks_for_every_person(
                 )
     db.execute(update(WorkingGroup).where(WorkingGroup.id == archived.id).values(status=GroupStatus.archived))
     db.commit()
+    from app.access.principal import ANONYMOUS
     from app.auth import service as auth_service
-    from app.auth.principal import ANONYMOUS
 
     for person in world.people:
         api, _ = http_for(person, api_as, browser_as, client)
@@ -245,7 +245,9 @@ def put_marking(http: httpx.Client, doc: int, **body) -> httpx.Response:
 
 def marking_events(db: Session, doc: int) -> list[str]:
     db.expire_all()
-    query = select(AuditEvent.action).where(AuditEvent.target_id == str(doc), AuditEvent.action.like("document.marking%"))
+    query = select(AuditEvent.action).where(
+        AuditEvent.target_id == str(doc), AuditEvent.action.like("document.marking%")
+    )
     return list(db.scalars(query.order_by(AuditEvent.id)))
 
 
@@ -284,7 +286,10 @@ def test_an_owner_delegate_not_released_cannot_add_their_own_country(
     chair.export_cleared = True
     db.commit()
     cleared_us = api_as(chair)
-    assert put_marking(cleared_us, doc, controlled=True, category="semiconductors", release=["JP", "US"]).status_code == 200
+    assert (
+        put_marking(cleared_us, doc, controlled=True, category="semiconductors", release=["JP", "US"]).status_code
+        == 200
+    )
 
 
 def test_content_stays_audited_for_thirty_days_after_a_marking_is_lifted(world: World, db: Session, api_as) -> None:
@@ -300,7 +305,7 @@ def test_content_stays_audited_for_thirty_days_after_a_marking_is_lifted(world: 
     # After the window the unmarked file is no longer audited.
     from datetime import timedelta
 
-    from app.db import utcnow
+    from app.core.db import utcnow
 
     db.execute(update(Document).where(Document.id == doc).values(unmarked_at=utcnow() - timedelta(days=31)))
     db.commit()
@@ -355,7 +360,12 @@ def test_a_document_can_be_marked_at_upload_through_the_api(world: World, db: Se
     )
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    assert body["marking"] == {"controlled": True, "category": "semiconductors", "control_code": "3B001", "release": ["AU", "US"]}
+    assert body["marking"] == {
+        "controlled": True,
+        "category": "semiconductors",
+        "control_code": "3B001",
+        "release": ["AU", "US"],
+    }
     db.expire_all()
     created = db.scalar(
         select(AuditEvent).where(AuditEvent.action == "document.create", AuditEvent.target_id == str(body["id"]))
@@ -369,7 +379,14 @@ def test_a_marking_at_upload_is_validated_and_nothing_is_kept(world: World, db: 
     api = api_as(world.chair)
     answer = api.post(
         DOCS,
-        data={"group": world.group.slug, "title": "X", "doc_type": "other", "visibility": "group", "owner": "US", "controlled": "true"},
+        data={
+            "group": world.group.slug,
+            "title": "X",
+            "doc_type": "other",
+            "visibility": "group",
+            "owner": "US",
+            "controlled": "true",
+        },
         files={"file": ("x.txt", b"x\n", "text/plain")},
     )
     assert answer.status_code == 422
@@ -425,9 +442,7 @@ def test_whats_new_shows_a_document_only_to_those_who_may_read_it(
 # Downloads: stamped or not at all ----------------------------------------------------------------------------------
 
 
-def test_a_marked_pdf_is_stamped_with_the_account_country_and_time(
-    world: World, db: Session, app, api_as
-) -> None:
+def test_a_marked_pdf_is_stamped_with_the_account_country_and_time(world: World, db: Session, app, api_as) -> None:
     document = make_document(
         db, app, world.chair, world.group, content=pdf_bytes("Plan"), filename="plan.pdf", controlled=True
     )
@@ -442,9 +457,7 @@ def test_a_damaged_marked_pdf_is_refused_and_audited_as_refused_not_downloaded(
     world: World, db: Session, app, api_as
 ) -> None:
     broken = pdf_bytes("Plan")[:-200].replace(b"/Root", b"/Rxxx")
-    document = make_document(
-        db, app, world.chair, world.group, content=broken, filename="broken.pdf", controlled=True
-    )
+    document = make_document(db, app, world.chair, world.group, content=broken, filename="broken.pdf", controlled=True)
     before = len(content_events(db, document.id))
     answer = api_as(world.chair).get(f"{DOCS}/{document.id}/versions/1/file")
     assert answer.status_code == 403, answer.text
@@ -463,16 +476,14 @@ def test_head_on_a_download_answers_like_get_without_a_body(world: World, db: Se
     assert head.headers["etag"]
 
 
-
-
 def test_a_marked_download_with_a_token_idle_for_minutes_succeeds_on_a_committed_database(tmp_path) -> None:
     """The token's last-use write and the download's audit record share the request's one transaction: before, on
     SQLite the first held the write lock while the second waited for it on another connection, and failed (500)."""
     from datetime import timedelta
 
+    from app.access.principal import Principal
     from app.auth.models import ApiToken
-    from app.auth.principal import Principal
-    from app.db import build_engine, build_sessionmaker, utcnow
+    from app.core.db import build_engine, build_sessionmaker, utcnow
     from app.main import create_app
     from app.users.models import User as UserModel
     from tests.conftest import make_settings

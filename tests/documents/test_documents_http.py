@@ -211,7 +211,9 @@ def test_marking_is_changed_only_by_owner_delegates_or_secretariat(api_as, semis
     assert api_as(jp).put(f"{DOCS}/{doc.id}/marking", json=body).status_code == 403
     changed = api_as(us).put(f"{DOCS}/{doc.id}/marking", json=body)
     assert changed.status_code == 200 and changed.json()["marking"]["release"] == ["AU", "US"]
-    assert api_as(us).put(f"{DOCS}/{doc.id}/marking", json={"controlled": True, "category": "spyware"}).status_code == 422
+    assert (
+        api_as(us).put(f"{DOCS}/{doc.id}/marking", json={"controlled": True, "category": "spyware"}).status_code == 422
+    )
     # Lifting a marking needs export clearance (tests/documents/test_content_access.py tries the uncleared paths).
     cleared = make_user(Role.secretariat, None)
     cleared.export_cleared = True
@@ -370,7 +372,7 @@ def test_two_versions_uploaded_at_once_are_both_kept_in_order(tmp_path) -> None:
     """Concurrent uploads to one document (real server, committed database): none lost, numbers in order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from app.db import build_engine, build_sessionmaker
+    from app.core.db import build_engine, build_sessionmaker
 
     with migrated_scratch_database() as url:
         token = committed_delegate_token(url)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.core.db import utcnow
 from app.documents import extraction
 from app.documents.models import DocumentVersion, ExtractionJob, ExtractionStatus, JobState, VersionText
 from app.groups.models import MembershipRole
@@ -82,7 +82,11 @@ def test_extractor_over_its_memory_limit_is_recorded_as_failed(tmp_path) -> None
     with migrated_scratch_database() as url:
         token = committed_delegate_token(url)
         settings = make_settings(
-            url, tmp_path / "data", "http://127.0.0.1:1", QUAD_EXTRACTION_MEMORY_MB="64", QUAD_INLINE_EXTRACTION_KB="4096"
+            url,
+            tmp_path / "data",
+            "http://127.0.0.1:1",
+            QUAD_EXTRACTION_MEMORY_MB="64",
+            QUAD_INLINE_EXTRACTION_KB="4096",
         )
         app = create_app(settings)
         with serve(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
@@ -106,14 +110,21 @@ def _queue_again(db: Session, version: DocumentVersion, **job: object) -> Extrac
     return row
 
 
-def test_job_left_running_by_a_dead_instance_is_taken_over_and_completed(app: FastAPI, db: Session, make_user, make_group) -> None:
+def test_job_left_running_by_a_dead_instance_is_taken_over_and_completed(
+    app: FastAPI, db: Session, make_user, make_group
+) -> None:
     group, us = semis(make_user, make_group)
     marker = uuid.uuid4().hex
     document = make_document(db, app, us, group, content=f"Crash survivor {marker}.\n".encode())
     version = document.versions[0]
     long_ago = utcnow() - timedelta(hours=1)
     job = _queue_again(
-        db, version, state=JobState.running, attempts=1, lease_owner="dead-host:4242", lease_until=long_ago,
+        db,
+        version,
+        state=JobState.running,
+        attempts=1,
+        lease_owner="dead-host:4242",
+        lease_until=long_ago,
         run_after=long_ago,
     )
     limits = extraction.ExtractionLimits(attempts=3, retry_seconds=0)

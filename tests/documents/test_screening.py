@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.documents.models import ControlCategory
 from app.documents.screening import (
     FoundTerm,

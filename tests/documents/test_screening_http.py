@@ -42,7 +42,9 @@ def test_an_unmarked_upload_that_matches_warns_in_the_api_answer_and_on_the_page
 def test_japanese_terms_match_japanese_text(semis, api_as) -> None:
     group, us, _ = semis
     text = "本報告は極端紫外線露光装置の供給網と顔認証システムの輸出について述べる。".encode()
-    answer = api_as(us).post(DOCS, data={**FORM, "group": group.slug, "title": "報告"}, files={"file": ("ja.txt", text)})
+    answer = api_as(us).post(
+        DOCS, data={**FORM, "group": group.slug, "title": "報告"}, files={"file": ("ja.txt", text)}
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["screening"], "Japanese terms should match Japanese text"
 
@@ -50,11 +52,20 @@ def test_japanese_terms_match_japanese_text(semis, api_as) -> None:
 def test_an_ordinary_file_and_a_marked_file_raise_no_warning(semis, api_as) -> None:
     group, us, _ = semis
     api = api_as(us)
-    plain = api.post(DOCS, data={**FORM, "group": group.slug, "title": "Agenda"}, files={"file": ("a.txt", b"Agenda for Tuesday.\n")})
+    plain = api.post(
+        DOCS, data={**FORM, "group": group.slug, "title": "Agenda"}, files={"file": ("a.txt", b"Agenda for Tuesday.\n")}
+    )
     assert plain.status_code == 201 and plain.json()["screening"] == []
     marked = api.post(
         DOCS,
-        data={**FORM, "group": group.slug, "title": "Marked", "controlled": "true", "category": "semiconductors", "release": ["US"]},
+        data={
+            **FORM,
+            "group": group.slug,
+            "title": "Marked",
+            "controlled": "true",
+            "category": "semiconductors",
+            "release": ["US"],
+        },
         files={"file": ("m.txt", b"EUV lithography scanners.\n")},
     )
     assert marked.status_code == 201 and marked.json()["screening"] == []

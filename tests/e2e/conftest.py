@@ -20,8 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from app.config import PROJECT_ROOT
-from app.db import build_engine, build_sessionmaker
+from app.core.config import PROJECT_ROOT
+from app.core.db import build_engine, build_sessionmaker
 from app.groups import service as groups
 from app.groups.models import MembershipRole
 from app.users import service as users
@@ -51,17 +51,32 @@ def seed(url: str) -> None:
         users.create_user(
             session, None, email="officer@quad-secretariat.example", display_name="Sam Officer", role=Role.secretariat
         )
-        users.create_user(session, None, email="ada@quad-secretariat.example", display_name="Ada Admin", role=Role.admin)
+        users.create_user(
+            session, None, email="ada@quad-secretariat.example", display_name="Ada Admin", role=Role.admin
+        )
         alice = users.create_user(
-            session, None, email="alice@state.example.gov", display_name="Alice Walker", role=Role.delegate, country="US"
+            session,
+            None,
+            email="alice@state.example.gov",
+            display_name="Alice Walker",
+            role=Role.delegate,
+            country="US",
         )
         group = groups.create_group(
-            session, None, slug="semiconductors", name="Semiconductors Working Group",
-            technology_area="semiconductors", charter="Maps the **semiconductor** supply chain.",
+            session,
+            None,
+            slug="semiconductors",
+            name="Semiconductors Working Group",
+            technology_area="semiconductors",
+            charter="Maps the **semiconductor** supply chain.",
         )
         groups.add_member(session, None, group, alice, MembershipRole.chair)
         hanako = users.create_user(
-            session, None, email="hanako@mofa.example.go.jp", display_name="Hanako Yamada", role=Role.delegate,
+            session,
+            None,
+            email="hanako@mofa.example.go.jp",
+            display_name="Hanako Yamada",
+            role=Role.delegate,
             country="JP",
         )
         groups.add_member(session, None, group, hanako, MembershipRole.member)
@@ -86,7 +101,10 @@ def e2e_base_url(e2e_port: int, idp_file: Path, tmp_path_factory: pytest.TempPat
         with log.open("w") as out:
             server = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(e2e_port)],
-                cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         try:
             _wait_ready(base, server, log)

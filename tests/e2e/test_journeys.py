@@ -138,7 +138,7 @@ def test_other_country_sees_the_marking_but_cannot_download(journey: Journey) ->
     journey.click("text=Joint fab plan")
     expect(page.locator(".marking")).to_contain_text("EXPORT-CONTROLLED")
     expect(page.locator("main a:has-text('plan-v2.md')")).to_have_count(0)
-    document_path = page.url[len(journey.base_url):]
+    document_path = page.url[len(journey.base_url) :]
     response = page.goto(journey.base_url + document_path + "/versions/2/file")
     assert response is not None and response.status == 403
     journey.check()
@@ -278,7 +278,8 @@ def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) 
     from tests.auth.test_access_matrix import _flatten
 
     page_routes = [
-        path for path, route in _flatten(app.routes)
+        path
+        for path, route in _flatten(app.routes)
         if isinstance(route, APIRoute) and "GET" in route.methods and not route.include_in_schema
     ]
     unvisited = []

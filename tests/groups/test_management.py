@@ -17,8 +17,13 @@ def test_secretariat_creates_and_edits_a_group_through_pages(browser_as, make_us
     assert form.status_code == 200 and 'name="slug"' in form.text
     created = http.post(
         "/groups/new",
-        data={"csrf_token": CSRF_TOKEN, "slug": "quantum", "name": "Quantum Working Group",
-              "technology_area": "Quantum", "charter": "Coordinates **quantum** research security."},
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "slug": "quantum",
+            "name": "Quantum Working Group",
+            "technology_area": "Quantum",
+            "charter": "Coordinates **quantum** research security.",
+        },
     )
     assert created.status_code == 303 and created.headers["location"] == "/groups/quantum/manage"
     group = db.scalar(select(WorkingGroup).where(WorkingGroup.slug == "quantum"))
@@ -33,8 +38,13 @@ def test_secretariat_creates_and_edits_a_group_through_pages(browser_as, make_us
     assert reserved.status_code == 422
     edited = http.post(
         "/groups/quantum/manage",
-        data={"csrf_token": CSRF_TOKEN, "name": "Quantum Technologies", "technology_area": "quantum",
-              "charter": "New charter.", "status": "archived"},
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "name": "Quantum Technologies",
+            "technology_area": "quantum",
+            "charter": "New charter.",
+            "status": "archived",
+        },
     )
     assert edited.status_code == 303
     db.refresh(group)
@@ -74,7 +84,10 @@ def test_group_api_for_the_secretariat(api_as, make_user, make_group) -> None:
     api = api_as(make_user(Role.secretariat, None))
     created = api.post("/api/v1/working-groups", json={"slug": "ai-safety", "name": "AI", "technology_area": "ai"})
     assert created.status_code == 201 and created.json()["slug"] == "ai-safety"
-    assert api.post("/api/v1/working-groups", json={"slug": "Bad Slug", "name": "x", "technology_area": "x"}).status_code == 422
+    assert (
+        api.post("/api/v1/working-groups", json={"slug": "Bad Slug", "name": "x", "technology_area": "x"}).status_code
+        == 422
+    )
     patched = api.patch("/api/v1/working-groups/ai-safety", json={"charter": "# Charter"})
     assert patched.status_code == 200 and patched.json()["charter"] == "# Charter"
     delegate = make_user(Role.delegate, "JP")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.auth.visibility import Visibility
-from app.db import utcnow
+from app.access.visibility import Visibility
+from app.core.db import utcnow
 from app.documents.models import DocumentVersion, ExtractionStatus, VersionText
 from app.groups.models import MembershipRole
 from app.users.models import Role, UserStatus
@@ -61,7 +61,9 @@ def test_delegate_sees_what_waits_on_them(browser_as, make_user, make_group, db:
     make_document(db, app, us, group, title="Scanner survey", content=b"We compare EUV lithography scanners.\n")
     slow = make_document(db, app, us, group, title="Long annex")
     version_ids = select(DocumentVersion.id).where(DocumentVersion.document_id == slow.id)
-    db.execute(update(VersionText).where(VersionText.version_id.in_(version_ids)).values(status=ExtractionStatus.queued))
+    db.execute(
+        update(VersionText).where(VersionText.version_id.in_(version_ids)).values(status=ExtractionStatus.queued)
+    )
     db.commit()
     mine = browser_as(us).get("/").text.split('id="waiting-on-you"')[1].split("</section>")[0]
     assert "Scanner survey" in mine and "Long annex" in mine
@@ -83,4 +85,3 @@ def test_secretariat_sees_approvals_and_screening_counts_with_links(browser_as, 
     assert 'href="/admin/screening">1 unmarked document matched the screening list' in section
     assert 'href="/admin/users"' in section
     assert 'id="secretariat-today"' not in browser_as(us).get("/").text
-

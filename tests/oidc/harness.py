@@ -89,8 +89,7 @@ def ensure_installed() -> None:
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
             raise RuntimeError(
-                f"`{tool}` not found on PATH: install Node.js 20+ and npm, then run "
-                f"`{' '.join(cmd)}` in {HERE}"
+                f"`{tool}` not found on PATH: install Node.js 20+ and npm, then run `{' '.join(cmd)}` in {HERE}"
             )
     # A lock file, so parallel test workers (pytest-xdist) don't run npm at the same time.
     with open(Path(tempfile.gettempdir()) / "quad-dialogue-oidc-npm.lock", "w") as lock:
@@ -266,9 +265,7 @@ def _next_url(resp: httpx.Response) -> str:
     return urljoin(str(resp.url), resp.headers["location"])
 
 
-def complete_login(
-    client: httpx.Client, authorize_url: str, login: str, *, max_hops: int = 10
-) -> httpx.Response:
+def complete_login(client: httpx.Client, authorize_url: str, login: str, *, max_hops: int = 10) -> httpx.Response:
     """Sign in as `login` at the provider and return its final redirect back to the app (not followed).
 
     `client` must keep cookies and must not follow redirects. If the provider already has a

@@ -192,9 +192,7 @@ def test_code_flow_with_pkce(ops: OidcProviders, name: str) -> None:
     assert claims["name"] == "Alice Example"
     assert claims["organisation"] == "Dept of State"
 
-    info = httpx.get(
-        flow.meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {body['access_token']}"}
-    )
+    info = httpx.get(flow.meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {body['access_token']}"})
     assert info.status_code == 200
     assert info.json()["organisation"] == "Dept of State"
 

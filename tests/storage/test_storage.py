@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
-from app.errors import InvalidInput, PayloadTooLarge
+from app.core.config import Settings
+from app.core.errors import InvalidInput, PayloadTooLarge
 from app.storage import FileMissing, InvalidKey, LocalStorage, storage_from_settings
 from app.storage.base import CHUNK_SIZE
 from tests.storage.conftest import Backend

@@ -44,7 +44,7 @@ def migrated_scratch_database(prefix: str = "quad_scratch") -> Iterator[str]:
     """A scratch database at the newest migration, for tests that need committed data (a second app)."""
     from alembic import command
 
-    from app.migrations_state import alembic_config
+    from app.core.migrations_state import alembic_config
 
     with scratch_database(prefix) as url:
         config = alembic_config(url)
@@ -56,7 +56,7 @@ def migrated_scratch_database(prefix: str = "quad_scratch") -> Iterator[str]:
 def committed_delegate_token(url: str, *, group_slug: str = "g", name: str = "A Delegate") -> str:
     """Commits a US delegate who belongs to one working group; returns an API token for them."""
     from app.auth import service as auth_service
-    from app.db import build_engine, build_sessionmaker
+    from app.core.db import build_engine, build_sessionmaker
     from app.groups import service as groups
     from app.users import service as users
     from app.users.models import Role

@@ -7,8 +7,8 @@ import io
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from app.access.visibility import Visibility
 from app.auth import service as auth_service
-from app.auth.visibility import Visibility
 from app.documents import service
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.groups.models import WorkingGroup

@@ -11,8 +11,8 @@ import httpx
 from itsdangerous import TimestampSigner
 from sqlalchemy.orm import Session, object_session
 
+from app.access.policy import SESSION_KEY
 from app.auth import service as auth_service
-from app.auth.policy import SESSION_KEY
 from app.main import SESSION_COOKIE
 from app.users.models import User
 

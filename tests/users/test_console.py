@@ -84,14 +84,18 @@ def test_the_secretariat_sees_an_account_but_no_change_form(browser_as, make_use
     page = officer.get(f"/admin/users/{delegate.id}")
     assert page.status_code == 200 and "Alice Walker" in page.text
     assert 'name="reason"' not in page.text
-    refused = officer.post(f"/admin/users/{delegate.id}", data={"status": "disabled", "reason": "x", "csrf_token": CSRF_TOKEN})
+    refused = officer.post(
+        f"/admin/users/{delegate.id}", data={"status": "disabled", "reason": "x", "csrf_token": CSRF_TOKEN}
+    )
     assert refused.status_code == 403
 
 
 def test_a_change_without_a_reason_is_refused_on_the_page_and_keeps_the_values(browser_as, make_user, db) -> None:
     delegate = make_user(Role.delegate, "US")
     admin = browser_as(make_user(Role.admin, None))
-    answer = admin.post(f"/admin/users/{delegate.id}", data={"role": "observer", "reason": "", "csrf_token": CSRF_TOKEN})
+    answer = admin.post(
+        f"/admin/users/{delegate.id}", data={"role": "observer", "reason": "", "csrf_token": CSRF_TOKEN}
+    )
     assert answer.status_code == 422 and "give a reason" in answer.text
     assert '<option value="observer" selected' in answer.text
     db.expire_all()
@@ -115,7 +119,9 @@ def test_the_page_changes_a_role_with_a_reason_and_shows_it_in_the_history(brows
 def test_disabling_asks_are_you_sure_first_and_changes_nothing_until_confirmed(browser_as, make_user, db) -> None:
     delegate = make_user(Role.delegate, "US", name="Bob Jones")
     admin = browser_as(make_user(Role.admin, None))
-    first = admin.post(f"/admin/users/{delegate.id}", data={"status": "disabled", "reason": "left", "csrf_token": CSRF_TOKEN})
+    first = admin.post(
+        f"/admin/users/{delegate.id}", data={"status": "disabled", "reason": "left", "csrf_token": CSRF_TOKEN}
+    )
     assert first.status_code == 200 and "Are you sure?" in first.text
     assert 'name="confirmed" value="yes"' in first.text and 'value="left"' in first.text
     db.expire_all()
@@ -136,7 +142,9 @@ def test_revoking_clearance_asks_are_you_sure_first(browser_as, make_user, db) -
     officer.export_cleared = True
     db.commit()
     admin = browser_as(make_user(Role.admin, None))
-    first = admin.post(f"/admin/users/{officer.id}", data={"export_cleared": "no", "reason": "rotated", "csrf_token": CSRF_TOKEN})
+    first = admin.post(
+        f"/admin/users/{officer.id}", data={"export_cleared": "no", "reason": "rotated", "csrf_token": CSRF_TOKEN}
+    )
     assert first.status_code == 200 and "Revoking the export clearance" in first.text
     db.expire_all()
     assert db.get(User, officer.id).export_cleared
@@ -153,7 +161,12 @@ def test_approvals_show_who_decided_what_and_when(browser_as, make_user) -> None
     applicant = make_user(Role.industry, "AU", status=UserStatus.pending, name="Dana Radio")
     officer_user = make_user(Role.secretariat, None, name="Sam Secretariat")
     officer = browser_as(officer_user)
-    assert officer.post(f"/admin/approvals/{applicant.id}", data={"decision": "reject", "csrf_token": CSRF_TOKEN}).status_code == 303
+    assert (
+        officer.post(
+            f"/admin/approvals/{applicant.id}", data={"decision": "reject", "csrf_token": CSRF_TOKEN}
+        ).status_code
+        == 303
+    )
     page = officer.get("/admin/approvals?done=reject")
     assert "The registration was rejected." in page.text
     history = page.text.split('id="decisions"')[1]
@@ -178,7 +191,9 @@ def test_approve_and_add_to_a_group_in_one_step(browser_as, make_user, make_grou
     assert event.data["group"] == "telecom"
 
 
-def test_industry_is_approved_without_a_group_and_a_forced_group_changes_nothing(browser_as, make_user, make_group, db) -> None:
+def test_industry_is_approved_without_a_group_and_a_forced_group_changes_nothing(
+    browser_as, make_user, make_group, db
+) -> None:
     make_group("telecom")
     applicant = make_user(Role.industry, "AU", status=UserStatus.pending)
     officer = browser_as(make_user(Role.secretariat, None))
@@ -194,6 +209,9 @@ def test_industry_is_approved_without_a_group_and_a_forced_group_changes_nothing
     assert unknown.status_code == 422
     db.expire_all()
     assert db.get(User, applicant.id).status is UserStatus.pending
-    assert officer.post(
-        f"/admin/approvals/{applicant.id}", data={"decision": "approve", "csrf_token": CSRF_TOKEN}
-    ).status_code == 303
+    assert (
+        officer.post(
+            f"/admin/approvals/{applicant.id}", data={"decision": "approve", "csrf_token": CSRF_TOKEN}
+        ).status_code
+        == 303
+    )

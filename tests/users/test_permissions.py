@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth import service as auth_service
-from app.errors import Forbidden, InvalidInput
+from app.core.errors import Forbidden, InvalidInput
 from app.users import permissions, service
 from app.users.models import Role, UserStatus
 from app.users.permissions import UserAction
@@ -31,8 +31,12 @@ def test_account_changes_stay_with_admins(db: Session, make_user) -> None:
     target = make_user(Role.delegate, "IN")
     secretariat = auth_service.principal_for(db, make_user(Role.secretariat, None))
     admin = auth_service.principal_for(db, make_user(Role.admin, None))
-    for action in (UserAction.change_role, UserAction.change_country, UserAction.change_status,
-                   UserAction.change_clearance):
+    for action in (
+        UserAction.change_role,
+        UserAction.change_country,
+        UserAction.change_status,
+        UserAction.change_clearance,
+    ):
         assert permissions.allowed(admin, action, target)
         assert not permissions.allowed(secretariat, action, target)
 
@@ -64,7 +68,9 @@ def test_every_change_needs_a_reason_and_records_it(db: Session, make_user) -> N
         service.change_account(db, admin, target.id, service.AccountChange(country="JP"), reason="  ")
     service.change_account(db, admin, target.id, service.AccountChange(country="JP"), reason="moved to Tokyo")
     db.commit()
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.change", AuditEvent.target_id == str(target.id)))
+    event = db.scalar(
+        select(AuditEvent).where(AuditEvent.action == "user.change", AuditEvent.target_id == str(target.id))
+    )
     assert event is not None and event.actor_id == admin_user.id
     assert event.data == {"changes": {"country": {"from": "US", "to": "JP"}}, "reason": "moved to Tokyo"}
 

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from app.groups.models import MembershipRole
-from app.users.models import Role, User, UserStatus
+from app.access.roles import MembershipRole, Role, UserStatus
 
 STAFF_ROLES = frozenset({Role.secretariat, Role.admin})
 GOVERNMENT_ROLES = frozenset({Role.delegate, Role.observer})
@@ -27,23 +26,6 @@ class Principal:
     group_roles: Mapping[int, MembershipRole] = field(default_factory=lambda: MappingProxyType({}))
     via_token: bool = False
     export_cleared: bool = False
-
-    @classmethod
-    def of(cls, user: User, group_roles: Mapping[int, MembershipRole], *, via_token: bool) -> Principal:
-        return cls(
-            user_id=user.id,
-            role=user.role,
-            country=user.country_code,
-            status=user.status,
-            display_name=user.display_name,
-            email=user.email,
-            organisation=user.organisation,
-            language=user.language,
-            time_zone=user.time_zone,
-            group_roles=MappingProxyType(dict(group_roles)),
-            via_token=via_token,
-            export_cleared=user.export_cleared,
-        )
 
     @property
     def is_authenticated(self) -> bool:

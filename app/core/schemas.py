@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from app.deps import PageRequest
+from app.core.pagination import PageRequest, Paginated
 
 T = TypeVar("T")
 
@@ -25,3 +25,12 @@ class PageOut(BaseModel, Generic[T]):
     @classmethod
     def of(cls, items: Sequence[T], page: PageRequest, total: int) -> PageOut[T]:
         return cls(items=list(items), page=page.number, per_page=page.size, total=total)
+
+    @classmethod
+    def of_result(cls, result: Paginated[Any], item: Callable[[Any], T]) -> PageOut[T]:
+        return cls(
+            items=[item(row) for row in result.items],
+            page=result.page.number,
+            per_page=result.page.size,
+            total=result.total,
+        )

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, or_, true
 
-from app.auth.principal import Principal
+from app.access.principal import Principal
 
 
 class Visibility(StrEnum):

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 
 
 def alembic_config(database_url: str | None = None) -> Config:

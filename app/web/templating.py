@@ -24,10 +24,12 @@ from jinja2.runtime import Context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app.config import PROJECT_ROOT
+from app.access.policy import csrf_token
+from app.access.principal import ANONYMOUS
+from app.core.config import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
 LANGUAGES = {"en": "English", "ja": "日本語"}
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIME_ZONE = "UTC"
@@ -188,7 +190,7 @@ def render_markdown(text: str | None) -> Markup:
 
 @pass_context
 def translated(context: Context, message: str | None) -> str:
-    """`{{ error|translated }}`: a message from Python (an error detail marked with app.errors.N_) in the
+    """`{{ error|translated }}`: a message from Python (an error detail marked with app.core.errors.N_) in the
     page's language. A message the catalog does not know (one built with an f-string) stays as it is."""
     if not message:
         return ""
@@ -233,9 +235,6 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    from app.auth.policy import csrf_token
-    from app.auth.principal import ANONYMOUS
-
     language = negotiate_language(request)
     principal = getattr(request.state, "principal", None) or ANONYMOUS
     gettext, ngettext = _newstyle(translations_for(language))
@@ -266,7 +265,7 @@ def render_error_page(
 ) -> Response:
     template = f"errors/{status}.html" if status in (403, 404, 422, 500) else "errors/generic.html"
     # Services raise details in English; a page shows them in the reader's language when the catalog knows
-    # them (details marked with app.errors.N_). Unknown (dynamic) details are returned unchanged.
+    # them (details marked with app.core.errors.N_). Unknown (dynamic) details are returned unchanged.
     detail = gettext_for(negotiate_language(request))(detail)
     context = {"status": status, "detail": detail, "problems": problems or []}
     return render(request, template, context, status_code=status, headers=dict(headers or {}))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Path, Query
 from sqlalchemy.orm import Session
 
-from app.config import Settings, get_settings
-from app.routing import request_session
+from app.core.config import Settings, get_settings
+from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.core.routing import request_session
 
 DbSession = Annotated[Session, Depends(request_session)]
 
@@ -18,21 +18,6 @@ MAX_ID = 2_147_483_647
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
-
-DEFAULT_PAGE_SIZE = 20
-# Fixed rather than a setting, so the API description states exactly what the server accepts.
-MAX_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    number: int
-    size: int
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.size
-
 
 def page_request(
     page: Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1")] = 1,

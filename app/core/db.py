@@ -17,9 +17,9 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Sessi
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.types import TypeDecorator
 
-from app.config import private_directory, private_file
+from app.core.config import private_directory, private_file
 
-log = logging.getLogger("app.db")
+log = logging.getLogger("app.core.db")
 T = TypeVar("T")
 
 NAMING_CONVENTION = {
@@ -140,3 +140,11 @@ def paged(
 
 def build_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+ROLLBACK_CALLBACKS = "rollback_callbacks"
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Undo something outside the database (a stored file) if the request's transaction is rolled back."""
+    session.info.setdefault(ROLLBACK_CALLBACKS, []).append(callback)

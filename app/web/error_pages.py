@@ -1,7 +1,5 @@
-"""Domain errors, and their translation into problem+json (API) or a readable page (people).
-
-Services raise these; they never know about HTTP. The handlers below are the only place that maps them.
-"""
+"""How errors reach people and API clients: problem+json for the API, a readable page (in the reader's language,
+with the signed-in header) for people, and a sign-in redirect where signing in may help."""
 
 from __future__ import annotations
 
@@ -14,97 +12,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.access import policy
+from app.access.principal import ANONYMOUS, Principal
+from app.core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.web.templating import gettext_for, negotiate_language, render_error_page
+from app.web.urls import redirect_to_login
 
 log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction into the translation catalog, and returns it unchanged.
-
-    Services raise errors in English (the JSON API keeps English, which API clients expect). Wrapping a
-    static detail in N_() puts it in the catalog, so an HTML page translates it when it is shown (see
-    app.templating.render_error_page and the `translated` filter). A message built with an f-string
-    cannot be found in the catalog and stays English.
-    """
-    return message
-
-
-class DomainError(Exception):
-    status = 400
-    title = "Bad request"
-
-    def __init__(self, detail: str = "", **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
-        self.extra = extra
-
-
-class InvalidInput(DomainError):
-    status = 422
-    title = "Invalid input"
-
-
-class NotAuthenticated(DomainError):
-    status = 401
-    title = "Sign-in required"
-
-
-class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
-
-
-class RefusalRecorded(Forbidden):
-    """A refusal that must stay on the audit trail although the request's own writes are rolled back."""
-
-    def __init__(
-        self, detail: str, *, actor_id: int | None, action: str, target_type: str, target_id: object, **data: Any
-    ) -> None:
-        super().__init__(detail)
-        self.audit = {
-            "actor_id": actor_id,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            **data,
-        }
-
-
-class NotFound(DomainError):
-    status = 404
-    title = "Not found"
-
-
-class Conflict(DomainError):
-    status = 409
-    title = "Conflict"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    title = "Payload too large"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    title = "Unsupported media type"
-
-
-class RateLimited(DomainError):
-    status = 429
-    title = "Too many requests"
-
-    def __init__(self, retry_after: int, detail: str = "") -> None:
-        super().__init__(detail or N_("Too many requests; try again later."))
-        self.retry_after = retry_after
-
-
-class ServiceUnavailable(DomainError):
-    status = 503
-    title = "Service unavailable"
 
 
 def wants_problem_json(request: Request) -> bool:
@@ -146,8 +65,6 @@ def error_response(
 ) -> Response:
     if wants_problem_json(request):
         return problem_response(request, status, detail, title=title, headers=headers, **extra)
-    from app.templating import render_error_page  # late: templating imports the auth layer
-
     return render_error_page(request, status, detail, headers=headers, problems=problems)
 
 
@@ -167,25 +84,20 @@ async def _page_error(
     return error_response(request, status, detail, title=title, headers=headers, problems=problems, **extra)
 
 
-async def resolve_principal_for_page(request: Request) -> Any:
+async def resolve_principal_for_page(request: Request) -> Principal:
     """Who is asking, for an error page whose route never ran (an unknown address, a refused method, a form
     that failed validation before the handler). Looked up in a session of its own that writes nothing; on any
     failure (the database itself may be what failed) the page is shown as to a signed-out person."""
-    from app.auth.principal import ANONYMOUS
-
     if getattr(request.state, "principal", None) is not None:
         return request.state.principal
     if "session" not in request.scope:
         return ANONYMOUS
-    from starlette.concurrency import run_in_threadpool
 
-    from app.auth import policy
-
-    def look_up() -> Any:
+    def look_up() -> Principal:
         previous = getattr(request.state, "db", None)
         request.state.db = None
         try:
-            return policy._resolve_principal(request)
+            return policy.resolve_principal(request)
         finally:
             session = getattr(request.state, "db", None)
             request.state.db = previous
@@ -225,12 +137,11 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     if not wants_problem_json(request) and (isinstance(exc, NotAuthenticated) or _sign_in_may_help(request, exc)):
-        from app.auth.web import redirect_to_login
-
         return redirect_to_login(request)
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="quad-dialogue"'}
-    return await _page_error(request, exc.status, exc.detail, title=exc.title, headers=headers, **exc.extra)
+    detail = exc.detail if wants_problem_json(request) else exc.translated(gettext_for(negotiate_language(request)))
+    return await _page_error(request, exc.status, detail, title=exc.title, headers=headers)
 
 
 # What a person reads instead of the framework's own words ("Not Found", "Method Not Allowed").
@@ -285,8 +196,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if wants_problem_json(request):
         summary = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
         return problem_response(request, 422, summary or "Invalid input", title="Invalid input", errors=errors)
-    from app.templating import gettext_for, negotiate_language
-
     await resolve_principal_for_page(request)
     gettext = gettext_for(negotiate_language(request))
     problems = [

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import PROBLEM_JSON
+from app.web.error_pages import PROBLEM_JSON
 
 
 class Problem(BaseModel):
@@ -39,7 +39,7 @@ def _refusals(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         codes.add("422")
     if "requestBody" in operation:
         codes.add("400")  # a body that does not parse
-        codes.add("413")  # every body is limited as it arrives (app.uploads_guard)
+        codes.add("413")  # every body is limited as it arrives (app.web.uploads_guard)
     if "{" in path:
         codes.add("404")
     if method != "get":

@@ -15,14 +15,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.audit import service as audit
-from app.errors import RefusalRecorded
+from app.core.db import ROLLBACK_CALLBACKS
+from app.core.errors import RefusalRecorded
 
-log = logging.getLogger("app.routing")
+log = logging.getLogger("app.core.routing")
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ROLLBACK_CALLBACKS = "rollback_callbacks"
 
 
 def request_session(request: Request) -> Session:
@@ -46,12 +45,14 @@ def writes_audit(request: Request) -> None:
     request.state.writes = True
 
 
-def on_rollback(session: Session, callback: Callable[[], None]) -> None:
-    """Undo something outside the database (a stored file) if the request's transaction is rolled back."""
-    session.info.setdefault(ROLLBACK_CALLBACKS, []).append(callback)
+# Writes the audit event of a refusal after the rollback: `app.audit.service.record`, installed by main.py as
+# `app.state.record_refusal`, so this transaction layer depends on no domain.
+RefusalRecorder = Callable[..., object]
 
 
-def _finish(session: Session, commit: bool, refusal: RefusalRecorded | None) -> None:
+def _finish(
+    session: Session, commit: bool, refusal: RefusalRecorded | None, record_refusal: RefusalRecorder | None
+) -> None:
     try:
         if commit:
             session.commit()
@@ -62,8 +63,8 @@ def _finish(session: Session, commit: bool, refusal: RefusalRecorded | None) -> 
                 callback()
             except Exception:
                 log.exception("cleanup after rollback failed")
-        if refusal is not None:
-            audit.record(session, **refusal.audit)
+        if refusal is not None and record_refusal is not None:
+            record_refusal(session, **refusal.audit)
             session.commit()
     finally:
         session.info.pop(ROLLBACK_CALLBACKS, None)
@@ -76,7 +77,8 @@ async def finish_request_transaction(request: Request, *, commit: bool, refusal:
         session = request_session(request)
     if session is not None:
         request.state.db = None
-        await run_in_threadpool(_finish, session, commit, refusal)
+        record_refusal = getattr(request.app.state, "record_refusal", None)
+        await run_in_threadpool(_finish, session, commit, refusal, record_refusal)
 
 
 class TransactionalRoute(APIRoute):

@@ -9,20 +9,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import service as auth_service
-from app.auth.models import SessionEnd, UserSession
-from app.auth.principal import ANONYMOUS, Principal
-from app.db import utcnow
-from app.errors import N_, Forbidden, NotAuthenticated
-from app.routing import request_session
-from app.users.models import User
+from app.access.principal import ANONYMOUS, Principal
+from app.core.errors import N_, Forbidden, NotAuthenticated
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FORM_FIELD = "csrf_token"
@@ -32,67 +25,20 @@ CSRF_HEADER = "x-csrf-token"
 SESSION_KEY = "sid"  # the cookie's only proof of sign-in: the id of a user_session row
 
 
-def _resolve_principal(request: Request) -> Principal:
-    authorization = request.headers.get("authorization")
-    if authorization is not None:
-        return auth_service.principal_from_bearer(request_session(request), authorization)
-    raw = request.session.get(SESSION_KEY)
-    if not isinstance(raw, str):
-        return ANONYMOUS
-    settings = request.app.state.settings
-    principal = auth_service.principal_from_session(
-        request_session(request),
-        raw,
-        utcnow(),
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_max_hours),
-    )
-    if principal is None:
-        forget_session(request)
-        return ANONYMOUS
-    return principal
+def resolve_principal(request: Request) -> Principal:
+    """Who is asking, from the Bearer token or the session cookie. The way to find out is the sign-in layer's
+    (`app.auth.sessions.resolve_principal`), installed by main.py as `app.state.resolve_principal`."""
+    resolver: Callable[[Request], Principal] = request.app.state.resolve_principal
+    return resolver(request)
 
 
 async def current_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         cookie_less = SESSION_KEY not in request.session and "authorization" not in request.headers
-        principal = ANONYMOUS if cookie_less else await run_in_threadpool(_resolve_principal, request)
+        principal = ANONYMOUS if cookie_less else await run_in_threadpool(resolve_principal, request)
         request.state.principal = principal
     return principal
-
-
-def start_session(
-    request: Request, db: Session, user: User, *, provider_name: str | None = None, id_token: str | None = None
-) -> None:
-    """A fresh session at sign-in, so nothing from before (a fixated id, an old CSRF token) survives.
-
-    The session lives in the database; the cookie gets only its random id. The id_token stays server-side.
-    """
-    previous = request.session.get(SESSION_KEY)
-    if isinstance(previous, str):
-        auth_service.end_session(db, previous, SessionEnd.replaced)
-    raw = auth_service.open_session(db, user, provider_name=provider_name, id_token=id_token)
-    forget_session(request)
-    request.session[SESSION_KEY] = raw
-    request.state.principal = None
-
-
-def end_session(request: Request, db: Session) -> UserSession | None:
-    """Sign-out: ends the server-side session (every copy of the cookie stops working) and clears the cookie.
-    Returns the ended session's provider and id_token, for the provider's logout."""
-    raw = request.session.get(SESSION_KEY)
-    ended = auth_service.end_session(db, raw) if isinstance(raw, str) else None
-    forget_session(request)
-    return ended
-
-
-def forget_session(request: Request) -> None:
-    """Clears the cookie's contents (all but the language), whatever the server-side state."""
-    language = request.session.get("lang")
-    request.session.clear()
-    if language:
-        request.session["lang"] = language
 
 
 def csrf_token(request: Request) -> str:

@@ -3,62 +3,31 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlsplit
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import policy, signin
+from app.access.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
 from app.auth import service as auth_service
+from app.auth import sessions, signin
 from app.auth.oidc import OidcClients
-from app.auth.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
 from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
+from app.core.errors import N_, DomainError, InvalidInput, NotFound, RefusalRecorded
+from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.deps import DbSession, FormId, ObjectId
-from app.errors import N_, DomainError, InvalidInput, NotFound, RefusalRecorded
 from app.groups import service as groups
-from app.routing import page_router
-from app.templating import CAPITAL_TIME_ZONES, DEFAULT_TIME_ZONE, TIME_ZONE_CHOICES, render
 from app.users import service as users
 from app.users.models import User, UserStatus
+from app.web.deps import DbSession, FormId, ObjectId
+from app.web.templating import CAPITAL_TIME_ZONES, DEFAULT_TIME_ZONE, TIME_ZONE_CHOICES, render
+from app.web.urls import safe_next
 
 pages = page_router()
 
 ONBOARDING_KEY = "onboarding"
 NEXT_KEY = "login_next"
-
-
-def safe_next(target: str | None) -> str:
-    """Only paths on this site, so a sign-in link cannot send people elsewhere afterwards."""
-    # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil.example" would leave the site.
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not any(ord(char) < 0x21 or ord(char) == 0x7F for char in target)
-    ):
-        return target
-    return "/"
-
-
-def redirect_to_login(request: Request) -> Response:
-    """To sign-in, and back afterwards: to this page, or for a form post (which cannot be replayed by a link) to
-    the same-site page the form was on."""
-    if request.method in ("GET", "HEAD"):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    else:
-        target = _same_site_referer(request)
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-
-def _same_site_referer(request: Request) -> str:
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.scheme != request.url.scheme or referer.netloc != request.url.netloc:
-        return "/"
-    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
 def _oidc(request: Request) -> OidcClients:
@@ -108,7 +77,7 @@ async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincip
 def _signed_in(request: Request, db: DbSession, user: User, provider_name: str, id_token: str | None) -> Response:
     signin.record_sign_in(db, user, provider_name)
     target = request.session.get(NEXT_KEY)
-    policy.start_session(request, db, user, provider_name=provider_name, id_token=id_token)
+    sessions.start_session(request, db, user, provider_name=provider_name, id_token=id_token)
     destination = "/profile" if user.status is UserStatus.pending else safe_next(target)
     return RedirectResponse(destination, status_code=303)
 
@@ -190,13 +159,13 @@ def dev_login(
     user = users.get(db, user_id)
     if user is None or user.status is UserStatus.disabled:
         raise InvalidInput(N_("pick one of the listed users"))
-    policy.start_session(request, db, user)
+    sessions.start_session(request, db, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @pages.post("/logout")
 async def logout(request: Request, db: DbSession, _: AnyPrincipal) -> RedirectResponse:
-    ended = await run_in_threadpool(policy.end_session, request, db)
+    ended = await run_in_threadpool(sessions.end_session, request, db)
     home = f"{request.app.state.settings.base_url}/"
     if ended is not None and ended.provider_name:
         url = await _oidc(request).logout_url(ended.provider_name, ended.id_token, home)
@@ -282,5 +251,5 @@ def sign_out_everywhere(
     revoke_tokens: Annotated[bool, Form()] = False,
 ) -> RedirectResponse:
     auth_service.sign_out_everywhere(db, principal, revoke_tokens=revoke_tokens)
-    policy.forget_session(request)
+    sessions.forget_session(request)
     return RedirectResponse("/", status_code=303)

@@ -22,7 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import N_, error_response
+from app.access.policy import SESSION_KEY, resolve_principal
+from app.core.errors import N_, DomainError
+from app.web.error_pages import error_response
 
 log = logging.getLogger("app.uploads")
 
@@ -44,9 +46,6 @@ def is_upload_route(method: str, path: str) -> bool:
 
 def _may_upload(scope: Scope) -> bool:
     """Whether the caller could upload at all, decided from the credentials alone (no body read)."""
-    from app.auth.policy import SESSION_KEY, _resolve_principal  # late: the auth layer imports the web stack
-    from app.errors import DomainError
-
     headers = dict(scope.get("headers") or [])
     session = scope.get("session") or {}
     if b"authorization" not in headers and SESSION_KEY not in session:
@@ -55,7 +54,7 @@ def _may_upload(scope: Scope) -> bool:
     # here, and never becomes the request's (which would hold SQLite's write lock while the body arrives).
     request = Request({**scope, "state": {}, "method": "GET"})
     try:
-        principal = _resolve_principal(request)
+        principal = resolve_principal(request)
     except DomainError:
         return False
     finally:
