@@ -19,6 +19,7 @@ ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
+
 def page_request(
     page: Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = DEFAULT_PAGE_SIZE,
