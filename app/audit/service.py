@@ -8,19 +8,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit import registry
 from app.audit.models import AuditEvent
+from app.audit.registry import AuditAction
 
 
 def record(
     session: Session,
     actor_id: int | None,
-    action: str,
+    action: AuditAction,
     target_type: str,
     target_id: object = None,
     *,
     group_id: int | None = None,
     **data: Any,
 ) -> AuditEvent:
+    """The only way an event is appended (the refusal path and `record_committed` come through here)."""
     event = AuditEvent(
         actor_id=actor_id,
         action=action,
@@ -36,7 +39,7 @@ def record(
 def record_committed(
     maker: sessionmaker[Session],
     actor_id: int | None,
-    action: str,
+    action: AuditAction,
     target_type: str,
     target_id: object = None,
     *,
@@ -58,21 +61,6 @@ def events_for(session: Session, target_type: str, target_id: object, limit: int
     return session.scalars(query).all()
 
 
-# What a group's members see as news; downloads and refusals stay on the audit trail only.
-NEWS_ACTIONS = (
-    "group.create",
-    "group.update",
-    "group.member_add",
-    "group.member_remove",
-    "group.member_role",
-    "document.create",
-    "document.version_add",
-    "document.update",
-    "document.marking",
-    "document.withdraw",
-)
-
-
 def recent_in_groups(
     session: Session, group_ids: Sequence[int], limit: int = 10, *, visible: ColumnElement[bool] | None = None
 ) -> Sequence[AuditEvent]:
@@ -81,7 +69,7 @@ def recent_in_groups(
         return []
     query = (
         select(AuditEvent)
-        .where(AuditEvent.group_id.in_(group_ids), AuditEvent.action.in_(NEWS_ACTIONS))
+        .where(AuditEvent.group_id.in_(group_ids), AuditEvent.action.in_(registry.news_actions()))
         .where(visible if visible is not None else AuditEvent.id.isnot(None))
         .order_by(AuditEvent.id.desc())
         .limit(limit)
@@ -90,7 +78,7 @@ def recent_in_groups(
 
 
 def recent_by_action(
-    session: Session, actions: Sequence[str], target_type: str, limit: int = 20
+    session: Session, actions: Sequence[AuditAction], target_type: str, limit: int = 20
 ) -> Sequence[AuditEvent]:
     """The newest events of some kinds (e.g. the decisions on registrations), newest first."""
     query = (

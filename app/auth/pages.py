@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.access.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
 from app.auth import service as auth_service
 from app.auth import sessions, signin
+from app.auth.events import AuthEvent
 from app.auth.oidc import OidcClients
 from app.auth.ratelimit import SignInLimit, TokenLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
@@ -66,7 +67,12 @@ async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincip
     except SignInRefused as exc:
         # Nothing the attempt wrote survives, but the refusal itself stays on the audit trail.
         raise RefusalRecorded(
-            exc.detail, actor_id=None, action="auth.refused", target_type="provider", target_id=name, reason=exc.detail
+            exc.detail,
+            actor_id=None,
+            action=AuthEvent.refused,
+            target_type="provider",
+            target_id=name,
+            reason=exc.detail,
         ) from exc
     if isinstance(outcome, NeedsOnboarding):
         request.session[ONBOARDING_KEY] = _remember(outcome)

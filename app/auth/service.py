@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.audit import service as audit
+from app.auth.events import AuthEvent
 from app.auth.models import ApiToken, SessionEnd, UserSession
 from app.core import text
 from app.core.db import paged, utcnow, write_if_possible
@@ -153,7 +154,9 @@ def revoke_tokens_of(session: Session, actor_id: int | None, user_id: int, *, wh
     now = utcnow()
     for token in live:
         token.revoked_at = now
-    audit.record(session, actor_id, "token.revoke_all", "user", user_id, tokens=[t.id for t in live], reason=why)
+    audit.record(
+        session, actor_id, AuthEvent.token_revoke_all, "user", user_id, tokens=[t.id for t in live], reason=why
+    )
     return len(live)
 
 
@@ -169,7 +172,7 @@ def sign_out_everywhere(session: Session, principal: Principal, *, revoke_tokens
     audit.record(
         session,
         principal.user_id,
-        "auth.sign_out_everywhere",
+        AuthEvent.sign_out_everywhere,
         "user",
         principal.user_id,
         sessions=sessions,
@@ -206,7 +209,7 @@ def create_token(
     session.add(token)
     session.flush()
     actor_id = actor.user_id if actor else None
-    audit.record(session, actor_id, "token.create", "api_token", token.id, user_id=user.id, name=name)
+    audit.record(session, actor_id, AuthEvent.token_create, "api_token", token.id, user_id=user.id, name=name)
     return token, raw
 
 
@@ -225,5 +228,5 @@ def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id:
         raise NotFound(N_("no such token"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(session, actor.user_id, "token.revoke", "api_token", token.id, user_id=token.user_id)
+        audit.record(session, actor.user_id, AuthEvent.token_revoke, "api_token", token.id, user_id=token.user_id)
     return token

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.auth.events import AuthEvent
 from app.auth.providers import IdentityProvider, ProviderKind
 from app.core import text
 from app.core.errors import N_, Forbidden, InvalidInput
 from app.users import service as users
+from app.users.events import UserEvent
 from app.users.models import IdentityLink, Role, User, UserStatus
 
 
@@ -133,7 +135,7 @@ def create_industry_account(session: Session, identity: VerifiedIdentity, organi
         status=UserStatus.pending,
     )
     _link(session, user, identity)
-    audit.record(session, user.id, "user.registration", "user", user.id, organisation=organisation)
+    audit.record(session, user.id, UserEvent.registration, "user", user.id, organisation=organisation)
     return user
 
 
@@ -144,7 +146,7 @@ def _link(session: Session, user: User, identity: VerifiedIdentity) -> None:
         )
     )
     session.flush()
-    audit.record(session, user.id, "user.identity_link", "user", user.id, provider=identity.provider.name)
+    audit.record(session, user.id, UserEvent.identity_link, "user", user.id, provider=identity.provider.name)
 
 
 def _usable(user: User) -> User:
@@ -154,4 +156,4 @@ def _usable(user: User) -> User:
 
 
 def record_sign_in(session: Session, user: User, provider_name: str) -> None:
-    audit.record(session, user.id, "auth.sign_in", "user", user.id, provider=provider_name)
+    audit.record(session, user.id, AuthEvent.sign_in, "user", user.id, provider=provider_name)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit import service as audit
 from app.core.db import utcnow
 from app.documents import formats, screening
+from app.documents.events import DocumentEvent
 from app.documents.models import (
     DocumentVersion,
     ExtractionJob,
@@ -182,7 +183,7 @@ def _screen(session: Session, version: DocumentVersion, content: str) -> None:
     audit.record(
         session,
         None,
-        "document.screening_match",
+        DocumentEvent.screening_match,
         "document",
         version.document_id,
         version=version.number,

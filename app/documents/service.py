@@ -24,6 +24,7 @@ from app.core.db import on_rollback, paged, utcnow
 from app.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RefusalRecorded, UnsupportedMediaType
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents import extraction, formats, permissions, redline
+from app.documents.events import DocumentEvent
 from app.documents.models import (
     ControlCategory,
     Document,
@@ -271,7 +272,7 @@ def _store_version(
     audit.record(
         session,
         principal.user_id,
-        "document.version_add",
+        DocumentEvent.version_add,
         "document",
         document.id,
         group_id=document.group_id,
@@ -316,7 +317,7 @@ def create_document(
     audit.record(
         session,
         principal.user_id,
-        "document.create",
+        DocumentEvent.create,
         "document",
         document.id,
         group_id=group.id,
@@ -369,7 +370,7 @@ def update_metadata(session: Session, principal: Principal, document: Document, 
         audit.record(
             session,
             principal.user_id,
-            "document.update",
+            DocumentEvent.update,
             "document",
             document.id,
             group_id=document.group_id,
@@ -430,7 +431,7 @@ def set_marking(session: Session, principal: Principal, document: Document, mark
                 "administrator, or a cleared colleague, to make the change."
             ),
             actor_id=principal.user_id,
-            action="document.marking_refused",
+            action=DocumentEvent.marking_refused,
             target_type="document",
             target_id=document.id,
             group_id=document.group_id,
@@ -445,7 +446,7 @@ def set_marking(session: Session, principal: Principal, document: Document, mark
     audit.record(
         session,
         principal.user_id,
-        "document.marking",
+        DocumentEvent.marking,
         "document",
         document.id,
         group_id=document.group_id,
@@ -470,7 +471,7 @@ def withdraw(session: Session, principal: Principal, document: Document) -> Docu
     if document.withdrawn_at is None:
         document.withdrawn_at = utcnow()
         audit.record(
-            session, principal.user_id, "document.withdraw", "document", document.id, group_id=document.group_id
+            session, principal.user_id, DocumentEvent.withdraw, "document", document.id, group_id=document.group_id
         )
     return document
 
@@ -515,11 +516,11 @@ def require_content(
     if not permissions.can_read_content(principal, document):
         if audited:
             raise RefusalRecorded(
-                CONTENT_REFUSED, actor_id=principal.user_id, action="document.content_refused", **event
+                CONTENT_REFUSED, actor_id=principal.user_id, action=DocumentEvent.content_refused, **event
             )
         raise Forbidden(N_("You may not read the content of this document."))
     if audited:
-        audit.record(session, principal.user_id, "document.content_read", **event)
+        audit.record(session, principal.user_id, DocumentEvent.content_read, **event)
 
 
 @dataclass
@@ -587,7 +588,7 @@ def _stamped_copy(principal: Principal, storage: Storage, document: Document, ve
                 "secretariat has been told; ask the owner to upload an undamaged version."
             ),
             actor_id=principal.user_id,
-            action="document.content_refused",
+            action=DocumentEvent.content_refused,
             target_type="document",
             target_id=document.id,
             group_id=document.group_id,

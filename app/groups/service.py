@@ -16,6 +16,7 @@ from app.core import text
 from app.core.db import paged
 from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.groups import permissions
+from app.groups.events import GroupEvent
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
 
@@ -134,7 +135,7 @@ def create_group(
     )
     session.add(group)
     session.flush()
-    audit.record(session, actor_id, "group.create", "working_group", group.id, group_id=group.id, slug=slug)
+    audit.record(session, actor_id, GroupEvent.create, "working_group", group.id, group_id=group.id, slug=slug)
     return group
 
 
@@ -158,7 +159,7 @@ def add_member(
     audit.record(
         session,
         actor_id,
-        "group.member_add",
+        GroupEvent.member_add,
         "working_group",
         group.id,
         group_id=group.id,
@@ -205,7 +206,7 @@ def update_group(
     group.name, group.technology_area, group.charter, group.status = name, technology_area, charter, status
     if changes:
         audit.record(
-            session, actor_id, "group.update", "working_group", group.id, group_id=group.id, changes=list(changes)
+            session, actor_id, GroupEvent.update, "working_group", group.id, group_id=group.id, changes=list(changes)
         )
     return group
 
@@ -221,7 +222,7 @@ def set_member_role(
         audit.record(
             session,
             actor_id,
-            "group.member_role",
+            GroupEvent.member_role,
             "working_group",
             group.id,
             group_id=group.id,
@@ -247,7 +248,7 @@ def remove_member(session: Session, actor_id: int | None, group: WorkingGroup, u
     membership = _membership(session, group, user_id)
     session.delete(membership)
     audit.record(
-        session, actor_id, "group.member_remove", "working_group", group.id, group_id=group.id, user_id=user_id
+        session, actor_id, GroupEvent.member_remove, "working_group", group.id, group_id=group.id, user_id=user_id
     )
 
 

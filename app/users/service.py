@@ -24,6 +24,7 @@ from app.countries.service import QUAD_COUNTRY_CODES
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.users import permissions
+from app.users.events import ACCOUNT_HISTORY, DECISIONS, UserEvent
 from app.users.models import COUNTRY_ROLES, Role, User, UserStatus
 from app.users.permissions import UserAction
 
@@ -86,7 +87,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor_id, "user.create", "user", user.id, role=role.value, country=country)
+    audit.record(session, actor_id, UserEvent.create, "user", user.id, role=role.value, country=country)
     return user
 
 
@@ -120,7 +121,7 @@ def set_preferences(session: Session, user: User, *, language: str | None = None
         if time_zone and not is_time_zone(time_zone):
             raise InvalidInput(N_("That time zone is unknown. Choose one from the list."))
         user.time_zone = time_zone or None
-    audit.record(session, user.id, "user.preferences", "user", user.id, language=language, time_zone=time_zone)
+    audit.record(session, user.id, UserEvent.preferences, "user", user.id, language=language, time_zone=time_zone)
 
 
 def is_time_zone(name: str) -> bool:
@@ -237,8 +238,7 @@ def _events_with_names(session: Session, events: Sequence[AuditEvent]) -> list[A
     return result
 
 
-DECISIONS = ("user.approve", "user.reject")
-ACCOUNT_ACTIONS = ("user.create", "user.registration", "user.approve", "user.reject", "user.change")
+ACCOUNT_ACTIONS = (UserEvent.create, "user.registration", "user.approve", "user.reject", UserEvent.change)
 
 
 def decision_history(session: Session, principal: Principal, limit: int = 20) -> list[AccountEvent]:
@@ -249,7 +249,7 @@ def decision_history(session: Session, principal: Principal, limit: int = 20) ->
 
 def account_history(session: Session, principal: Principal, user: User, limit: int = 30) -> list[AccountEvent]:
     permissions.require(principal, UserAction.list)
-    events = [e for e in audit.events_for(session, "user", user.id, limit * 2) if e.action in ACCOUNT_ACTIONS]
+    events = [e for e in audit.events_for(session, "user", user.id, limit * 2) if e.action in ACCOUNT_HISTORY]
     return _events_with_names(session, events[:limit])
 
 
@@ -279,7 +279,9 @@ def decide_registration(
         groups.add_member(session, principal.user_id, group, user)
         data["group"] = group.slug
     user.status = UserStatus.active if approve else UserStatus.disabled
-    audit.record(session, principal.user_id, "user.approve" if approve else "user.reject", "user", user.id, **data)
+    audit.record(
+        session, principal.user_id, UserEvent.approve if approve else UserEvent.reject, "user", user.id, **data
+    )
     if not approve:
         auth_service.account_disabled(session, principal.user_id, user.id)
     return user
@@ -343,7 +345,7 @@ def change_account(session: Session, principal: Principal, user_id: int, change:
         user.status = UserStatus(str(changes["status"]["to"]))
         if user.status is UserStatus.disabled:
             auth_service.account_disabled(session, principal.user_id, user.id)
-    audit.record(session, principal.user_id, "user.change", "user", user.id, changes=changes, reason=reason)
+    audit.record(session, principal.user_id, UserEvent.change, "user", user.id, changes=changes, reason=reason)
     return user
 
 

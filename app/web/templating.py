@@ -26,7 +26,10 @@ from markupsafe import Markup
 
 from app.access.policy import csrf_token
 from app.access.principal import ANONYMOUS
+from app.audit import registry
 from app.core.config import PROJECT_ROOT
+from app.core.errors import N_
+from app.core.labels import LabelledEnum
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
@@ -198,6 +201,22 @@ def translated(context: Context, message: str | None) -> str:
 
 
 @pass_context
+def label(context: Context, member: LabelledEnum | None) -> str:
+    """`{{ document.doc_type|label }}`: an enum member's label in the page's language."""
+    if member is None:
+        return ""
+    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(member.label)
+
+
+@pass_context
+def action_label(context: Context, action: str) -> str:
+    """`{{ event.action|action_label }}`: what a stored audit action means, as its domain declared it."""
+    declared = registry.lookup(action)
+    text = declared.label if declared is not None else N_("Activity")
+    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(text)
+
+
+@pass_context
 def format_datetime(context: Context, value: datetime | None, time_zone: str | None = None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -220,6 +239,8 @@ def build_environment() -> Environment:
     env.filters["markdown"] = render_markdown
     env.filters["datetime"] = format_datetime
     env.filters["translated"] = translated
+    env.filters["label"] = label
+    env.filters["action_label"] = action_label
     env.globals["LANGUAGES"] = LANGUAGES
     return env
 
