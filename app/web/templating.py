@@ -265,6 +265,7 @@ def render(
         "language": language,
         "time_zone": time_zone_of(principal),
         "csrf_token": csrf_token(request),
+        "flash": _pop_flash(request, translations_for(language).gettext),
         "gettext": gettext,
         "ngettext": ngettext,
         "current_path": request.url.path,
@@ -274,6 +275,25 @@ def render(
     values.update(context or {})
     html = environment.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+FLASH_KEY = "flash"
+
+
+def flash(request: Request, message: str, **params: object) -> None:
+    """A success banner for the next page shown (after a redirect): `message` is an N_() template; string
+    parameters that are N_() words are translated too, others (a title) are shown as they are."""
+    request.session[FLASH_KEY] = {"message": message, "params": params}
+
+
+def _pop_flash(request: Request, gettext: Callable[[str], str]) -> str | None:
+    if "session" not in request.scope:
+        return None
+    stored = request.session.pop(FLASH_KEY, None)
+    if not isinstance(stored, dict) or not isinstance(stored.get("message"), str):
+        return None
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in (stored.get("params") or {}).items()}
+    return gettext(stored["message"]) % params if params else gettext(stored["message"])
 
 
 def render_error_page(
