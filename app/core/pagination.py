@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -93,10 +93,8 @@ def keyset_page(
     page 500 as on page 1, where OFFSET reads and discards every row before."""
     first, second = key
     if after is not None:
-        if descending:
-            query = query.where(or_(first < after[0], tuple_(first, second) < tuple_(*after)))
-        else:
-            query = query.where(or_(first > after[0], tuple_(first, second) > tuple_(*after)))
+        position = tuple_(first, second)
+        query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
     order = (first.desc(), second.desc()) if descending else (first, second)
     rows = session.scalars(query.order_by(*order).limit(size + 1)).all()
     more = len(rows) > size
