@@ -141,7 +141,8 @@ def readable_sets(
     key = mapper.get_property_by_column(key_column).class_attribute
     keys = [mapper.primary_key_from_instance(row)[0] for row in rows]
     session.expire_all()
-    disagreements, readable = [], {}
+    disagreements: list[str] = []
+    readable: dict[str, set[Any]] = {}
     for name, principal in people.items():
         among = key.in_(keys)
         listed = set(session.scalars(select(key).where(among, model.readable_by(principal))))
