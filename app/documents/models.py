@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.access.visibility import Visibility
+from app.access.principal import Principal
+from app.access.visibility import InheritsVisibility, Protection, Visibility, VisibleContent
 from app.core.db import Base, Timestamped, enum_column_type, utcnow
+from app.groups import permissions as group_permissions
 from app.groups.models import WorkingGroup
 from app.users.models import User
 
@@ -53,11 +56,15 @@ class JobState(StrEnum):
     failed = "failed"
 
 
-class Document(Timestamped, Base):
-    """A shared document's metadata; its files are the appended, immutable versions."""
+class Document(VisibleContent, Timestamped, Base):
+    """A shared document's metadata; its files are the appended, immutable versions.
+
+    Who may read the metadata is declared here (`readable_by`, `is_readable_by`); app.documents.permissions adds
+    the release rule of marked content on top."""
 
     __tablename__ = "document"
     __table_args__ = (Index("ix_document_group_listing", "group_id", "withdrawn_at", "updated_at"),)
+    __protection__ = Protection(visibility="visibility", group="group_id", owner_country="owner_country")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id"), index=True)
@@ -87,6 +94,14 @@ class Document(Timestamped, Base):
         back_populates="document", order_by="DocumentVersion.number", cascade="all, delete-orphan"
     )
 
+    @classmethod
+    def requirements(cls, principal: Principal) -> Sequence[ColumnElement[bool]]:
+        """Its working group must be readable too: an archived group's documents are hidden from all but staff."""
+        return (cls.group_id.in_(select(WorkingGroup.id).where(group_permissions.readable_groups(principal))),)
+
+    def meets_requirements(self, principal: Principal) -> bool:
+        return group_permissions.can_read(principal, self.group)
+
     @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
@@ -112,11 +127,12 @@ class DocumentRelease(Base):
     country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
 
 
-class DocumentVersion(Timestamped, Base):
-    """One uploaded file. Appended, never changed: a new upload is a new version."""
+class DocumentVersion(InheritsVisibility, Timestamped, Base):
+    """One uploaded file. Appended, never changed: a new upload is a new version. Readable with its document."""
 
     __tablename__ = "document_version"
     __table_args__ = (UniqueConstraint("document_id", "number"),)
+    __protection_parent__ = "document"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))

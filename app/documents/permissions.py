@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, String, cast, exists, not_, or_, select, true
 
-from app.access import visibility
 from app.access.principal import Principal
 from app.audit.models import AuditEvent
 from app.core.db import utcnow
 from app.documents.models import Document, DocumentRelease
-from app.groups import permissions as group_permissions
-from app.groups.models import WorkingGroup
 
 # After a marking is removed, reading the content stays audited for this long (the marking may have been lifted
 # by mistake or to read the file; the trail must still show who read it).
@@ -30,19 +27,13 @@ AUDIT_AFTER_UNMARKING = timedelta(days=30)
 
 
 def readable_documents(principal: Principal) -> ColumnElement[bool]:
-    """SQL twin of `can_read`: the document's visibility, and a group the caller may read."""
-    rule = visibility.readable_filter(principal, Document.visibility, Document.group_id, Document.owner_country)
-    if principal.is_staff:
-        return rule
-    readable_groups = select(WorkingGroup.id).where(group_permissions.readable_groups(principal))
-    return and_(rule, Document.group_id.in_(readable_groups))
+    """SQL twin of `can_read`: the protection `Document` declares (its visibility, and a readable group)."""
+    return Document.readable_by(principal)
 
 
 def can_read(principal: Principal, document: Document) -> bool:
     """Metadata. Needs `document.group` loaded (the service's loaders do)."""
-    return group_permissions.can_read(principal, document.group) and visibility.can_read(
-        principal, document.visibility, document.group_id, document.owner_country
-    )
+    return document.is_readable_by(principal)
 
 
 # Content -------------------------------------------------------------------------------------------------------
