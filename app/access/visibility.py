@@ -6,18 +6,25 @@ shows what the object page would refuse, and the other way round.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, or_, true
 
 from app.access.principal import Principal
+from app.core.errors import N_
+from app.core.labels import LabelledEnum
 
 
-class Visibility(StrEnum):
+class Visibility(LabelledEnum):
     public = "public"
     quad = "quad"
     group = "group"
     country = "country"
+
+    __labels__ = {
+        "public": N_("Public"),
+        "quad": N_("All Quad participants"),
+        "group": N_("Working group members"),
+        "country": N_("Owning country only"),
+    }
 
 
 def readable_filter(

@@ -29,7 +29,7 @@ from app.access.principal import ANONYMOUS
 from app.audit import registry
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
-from app.core.labels import LabelledEnum
+from app.core.labels import LabelledEnum, label_of
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
@@ -200,12 +200,34 @@ def translated(context: Context, message: str | None) -> str:
     return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(str(message))
 
 
+def _gettext(context: Context) -> Callable[[str], str]:
+    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext
+
+
 @pass_context
-def label(context: Context, member: LabelledEnum | None) -> str:
-    """`{{ document.doc_type|label }}`: an enum member's label in the page's language."""
-    if member is None:
+def label(context: Context, value: LabelledEnum | str | None, kind: str | None = None) -> str:
+    """`{{ document.doc_type|label }}`: an enum member's label in the page's language.
+
+    `{{ value|label("Role") }}` labels a raw stored value (audit data, a free-text column) with the named
+    enum; a value the enum does not declare (free text, or a member since removed) is shown as stored."""
+    if value is None or value == "":
         return ""
-    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(member.label)
+    if isinstance(value, LabelledEnum) and kind is None:
+        return _gettext(context)(value.label)
+    if kind is None:
+        # Printing a plain string as a label would put untranslated English on the page: say which enum it is.
+        raise TypeError(f'label: {value!r} is not a LabelledEnum member; name its enum: |label("Kind")')
+    english = label_of(kind, value)
+    return _gettext(context)(english) if english is not None else str(value)
+
+
+@pass_context
+def country_name(context: Context, code: str | None) -> str:
+    """`{{ user.country_code|country_name }}`: a Quad country's name in the page's language. No country (secretariat
+    staff, content the secretariat owns, the owner form's "secretariat" choice) reads "Secretariat"."""
+    if not code or code == "secretariat":
+        return _gettext(context)(N_("Secretariat"))
+    return label(context, code, "CountryCode")
 
 
 @pass_context
@@ -213,7 +235,7 @@ def action_label(context: Context, action: str) -> str:
     """`{{ event.action|action_label }}`: what a stored audit action means, as its domain declared it."""
     declared = registry.lookup(action)
     text = declared.label if declared is not None else N_("Activity")
-    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(text)
+    return _gettext(context)(text)
 
 
 @pass_context
@@ -240,6 +262,7 @@ def build_environment() -> Environment:
     env.filters["datetime"] = format_datetime
     env.filters["translated"] = translated
     env.filters["label"] = label
+    env.filters["country_name"] = country_name
     env.filters["action_label"] = action_label
     env.globals["LANGUAGES"] = LANGUAGES
     return env
