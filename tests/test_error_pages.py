@@ -190,11 +190,17 @@ def test_no_framework_text_reaches_a_person(
     pages = {
         "/no-such-page": (404, {"en": "There is no page at this address", "ja": "このアドレスのページはありません"}),
         "/logout": (405, {"en": "This address cannot be used that way", "ja": "この方法では使えません"}),
-        f"/documents/{document.id}/compare": (422, {"en": "from is required.", "ja": "from を入力してください。"}),
-        "/documents/abc": (422, {"en": "document_id must be a whole number.", "ja": "document_id は整数で"}),
+        f"/documents/{document.id}/compare": (
+            422,
+            {"en": "<code>from</code> is required.", "ja": "<code>from</code> を入力してください。"},
+        ),
+        "/documents/abc": (
+            422,
+            {"en": "<code>document_id</code> must be a whole number.", "ja": "<code>document_id</code> は整数で"},
+        ),
         f"/documents/{document.id}/compare?from=0&to=2": (
             422,
-            {"en": "from is too small.", "ja": "from が小さすぎます。"},
+            {"en": "<code>from</code> is too small.", "ja": "<code>from</code> が小さすぎます。"},
         ),
     }
     for path, (status, words) in pages.items():

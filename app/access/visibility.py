@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, inspect, or_, select, true
@@ -47,13 +46,22 @@ from sqlalchemy.orm import ColumnProperty, Mapper
 from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.access.principal import Principal
+from app.core.errors import N_
+from app.core.labels import LabelledEnum
 
 
-class Visibility(StrEnum):
+class Visibility(LabelledEnum):
     public = "public"
     quad = "quad"
     group = "group"
     country = "country"
+
+    __labels__ = {
+        "public": N_("Public"),
+        "quad": N_("All Quad participants"),
+        "group": N_("Working group members"),
+        "country": N_("Owning country only"),
+    }
 
 
 # The rule ------------------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput
 from app.countries.models import Country
+from app.countries.names import CountryCode
 
-QUAD_COUNTRY_CODES = ("US", "JP", "AU", "IN")
+QUAD_COUNTRY_CODES = tuple(code.value for code in CountryCode)
 
 
 def list_countries(session: Session) -> Sequence[Country]:

@@ -10,20 +10,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.access.principal import Principal
 from app.access.visibility import InheritsVisibility, Protection, Visibility, VisibleContent
 from app.core.db import Base, Timestamped, enum_column_type, utcnow
+from app.core.errors import N_
+from app.core.labels import LabelledEnum
 from app.groups import permissions as group_permissions
 from app.groups.models import WorkingGroup
 from app.users.models import User
 
 
-class DocumentType(StrEnum):
+class DocumentType(LabelledEnum):
     contribution = "contribution"
     position_paper = "position_paper"
     technical_report = "technical_report"
     meeting_material = "meeting_material"
     other = "other"
 
+    __labels__ = {
+        "contribution": N_("Contribution"),
+        "position_paper": N_("Position paper"),
+        "technical_report": N_("Technical report"),
+        "meeting_material": N_("Meeting material"),
+        "other": N_("Other"),
+    }
 
-class ControlCategory(StrEnum):
+
+class ControlCategory(LabelledEnum):
     """The joint framework's categories of export-controlled technology."""
 
     semiconductors = "semiconductors"
@@ -35,14 +45,27 @@ class ControlCategory(StrEnum):
     location_tracking = "location_tracking"
     other = "other"
 
+    __labels__ = {
+        "semiconductors": N_("Semiconductors"),
+        "5g-6g": N_("5G/6G telecommunications"),
+        "biotechnology": N_("Biotechnology"),
+        "facial_recognition": N_("Facial recognition"),
+        "surveillance_cameras": N_("Surveillance cameras"),
+        "spyware": N_("Spyware"),
+        "location_tracking": N_("Location tracking"),
+        "other": N_("Other controlled technology"),
+    }
 
-class ExtractionStatus(StrEnum):
+
+class ExtractionStatus(LabelledEnum):
     """The state of a version's text; queued and running mirror its extraction job (app.documents.extraction)."""
 
     queued = "queued"
     running = "running"
     done = "done"
     failed = "failed"
+
+    __labels__ = {"queued": N_("Queued"), "running": N_("In progress"), "done": N_("Extracted"), "failed": N_("Failed")}
 
     @property
     def waiting(self) -> bool:

@@ -1,18 +1,35 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.access.roles import MembershipRole
 from app.core.db import Base, Timestamped, enum_column_type
+from app.core.errors import N_
+from app.core.labels import LabelledEnum
 from app.users.models import User
 
 
-class GroupStatus(StrEnum):
+class GroupStatus(LabelledEnum):
     active = "active"
     archived = "archived"
+
+    __labels__ = {"active": N_("Active"), "archived": N_("Archived")}
+
+
+class TechnologyArea(LabelledEnum):
+    """The technology areas the dialogue's groups were founded for. A group's area stays free text (a new area
+    needs no release); these well-known ones get translated names, any other is shown as it was typed."""
+
+    telecom_5g_6g = "5g-6g"
+    biotechnology = "biotechnology"
+    semiconductors = "semiconductors"
+
+    __labels__ = {
+        "5g-6g": N_("5G/6G telecommunications"),
+        "biotechnology": N_("Biotechnology"),
+        "semiconductors": N_("Semiconductors"),
+    }
 
 
 class WorkingGroup(Timestamped, Base):

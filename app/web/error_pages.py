@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -198,8 +199,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         return problem_response(request, 422, summary or "Invalid input", title="Invalid input", errors=errors)
     await resolve_principal_for_page(request)
     gettext = gettext_for(negotiate_language(request))
-    problems = [
-        gettext(VALIDATION_MESSAGES.get(str(e["type"]), UNKNOWN_VALIDATION_MESSAGE)) % {"field": _field_name(e["loc"])}
+    # The parameter's name is shown as code: it is the name in the address or the form, in any language.
+    problems: list[str] = [
+        Markup(gettext(VALIDATION_MESSAGES.get(str(e["type"]), UNKNOWN_VALIDATION_MESSAGE)))  # noqa: S704
+        % {"field": Markup("<code>{}</code>").format(_field_name(e["loc"]))}
         for e in errors
     ]
     detail = N_("Some of what was sent is missing or not valid. Go back, correct it and try again.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,7 @@ from app.access.principal import ANONYMOUS
 from app.audit import registry
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
-from app.core.labels import LabelledEnum
+from app.core.labels import LabelledEnum, label_of
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
@@ -137,26 +138,35 @@ def gettext_for(language: str) -> Callable[[str], str]:
     return translations_for(language).gettext
 
 
-def _newstyle(translations: NullTranslations) -> tuple[Callable[..., str], Callable[..., str]]:
-    """gettext/ngettext that escape under autoescape and take %(name)s variables, as Jinja's newstyle does."""
+# The page being rendered: its language and time zone. Jinja gives a macro imported the default way (`{% from
+# "_macros/x.html" import y %}`, without context) only the environment's globals, not render()'s values; gettext
+# and the filters fall back on this, so a macro always speaks the page's language and shows the reader's clock.
+_RENDERING: ContextVar[tuple[str, str] | None] = ContextVar("rendering", default=None)
 
-    @pass_context
-    def gettext(context: Context, message: str, **variables: Any) -> str:
-        text = translations.gettext(message)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  (translator-owned text; variables are escaped by %)
-        # Always formatted, as Jinja's own newstyle gettext does: "%%" in a message means a literal "%".
-        return text % variables
 
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
-        variables.setdefault("num", num)
-        text = translations.ngettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  (translator-owned text; variables are escaped by %)
-        return text % variables
+def _language(context: Context) -> str:
+    rendering = _RENDERING.get()
+    return str(context.get("language") or (rendering[0] if rendering else DEFAULT_LANGUAGE))
 
-    return gettext, ngettext
+
+def _time_zone(context: Context) -> str:
+    rendering = _RENDERING.get()
+    return str(context.get("time_zone") or (rendering[1] if rendering else DEFAULT_TIME_ZONE))
+
+
+def _gettext(context: Context) -> Callable[[str], str]:
+    return translations_for(_language(context)).gettext
+
+
+@pass_context
+def _page_gettext(context: Context, message: str) -> str:
+    """`_()` in every template and macro; Jinja's newstyle wrapper escapes it and fills its %(name)s variables."""
+    return _gettext(context)(message)
+
+
+@pass_context
+def _page_ngettext(context: Context, singular: str, plural: str, num: int) -> str:
+    return translations_for(_language(context)).ngettext(singular, plural, num)
 
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -197,15 +207,33 @@ def translated(context: Context, message: str | None) -> str:
     page's language. A message the catalog does not know (one built with an f-string) stays as it is."""
     if not message:
         return ""
-    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(str(message))
+    return _gettext(context)(str(message))
 
 
 @pass_context
-def label(context: Context, member: LabelledEnum | None) -> str:
-    """`{{ document.doc_type|label }}`: an enum member's label in the page's language."""
-    if member is None:
+def label(context: Context, value: LabelledEnum | str | None, kind: str | None = None) -> str:
+    """`{{ document.doc_type|label }}`: an enum member's label in the page's language.
+
+    `{{ value|label("Role") }}` labels a raw stored value (audit data, a free-text column) with the named
+    enum; a value the enum does not declare (free text, or a member since removed) is shown as stored."""
+    if value is None or value == "":
         return ""
-    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(member.label)
+    if isinstance(value, LabelledEnum) and kind is None:
+        return _gettext(context)(value.label)
+    if kind is None:
+        # Printing a plain string as a label would put untranslated English on the page: say which enum it is.
+        raise TypeError(f'label: {value!r} is not a LabelledEnum member; name its enum: |label("Kind")')
+    english = label_of(kind, value)
+    return _gettext(context)(english) if english is not None else str(value)
+
+
+@pass_context
+def country_name(context: Context, code: str | None) -> str:
+    """`{{ user.country_code|country_name }}`: a Quad country's name in the page's language. No country (secretariat
+    staff, content the secretariat owns, the owner form's "secretariat" choice) reads "Secretariat"."""
+    if not code or code == "secretariat":
+        return _gettext(context)(N_("Secretariat"))
+    return label(context, code, "CountryCode")
 
 
 @pass_context
@@ -213,15 +241,15 @@ def action_label(context: Context, action: str) -> str:
     """`{{ event.action|action_label }}`: what a stored audit action means, as its domain declared it."""
     declared = registry.lookup(action)
     text = declared.label if declared is not None else N_("Activity")
-    return translations_for(context.get("language", DEFAULT_LANGUAGE)).gettext(text)
+    return _gettext(context)(text)
 
 
 @pass_context
 def format_datetime(context: Context, value: datetime | None, time_zone: str | None = None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    zone = ZoneInfo(time_zone or context.get("time_zone") or DEFAULT_TIME_ZONE)
-    language = context.get("language", DEFAULT_LANGUAGE)
+    zone = ZoneInfo(time_zone or _time_zone(context))
+    language = _language(context)
     text = babel_format_datetime(value, fmt, tzinfo=zone, locale=Locale.parse(language))
     # The zone's abbreviation (UTC, JST, AEDT, ...) so people in four capitals know which clock it is.
     return f"{text} {value.astimezone(zone).tzname()}"
@@ -235,11 +263,12 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = render_markdown
     env.filters["datetime"] = format_datetime
     env.filters["translated"] = translated
     env.filters["label"] = label
+    env.filters["country_name"] = country_name
     env.filters["action_label"] = action_label
     env.globals["LANGUAGES"] = LANGUAGES
     return env
@@ -258,7 +287,6 @@ def render(
 ) -> HTMLResponse:
     language = negotiate_language(request)
     principal = getattr(request.state, "principal", None) or ANONYMOUS
-    gettext, ngettext = _newstyle(translations_for(language))
     values: dict[str, Any] = {
         "request": request,
         "principal": principal,
@@ -266,14 +294,16 @@ def render(
         "time_zone": time_zone_of(principal),
         "csrf_token": csrf_token(request),
         "flash": _pop_flash(request, translations_for(language).gettext),
-        "gettext": gettext,
-        "ngettext": ngettext,
         "current_path": request.url.path,
         "current_url": current_url(request),
         "language_links": [(code, label, language_url(request, code)) for code, label in LANGUAGES.items()],
     }
     values.update(context or {})
-    html = environment.get_template(template).render(values)
+    rendering = _RENDERING.set((language, values["time_zone"]))
+    try:
+        html = environment.get_template(template).render(values)
+    finally:
+        _RENDERING.reset(rendering)
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
