@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -29,11 +30,17 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
 
-def private_directory(path: Path) -> Path:
+def private_directory(path: Path, *, tighten_existing: bool = True) -> Path:
     """Creates the folder readable by this account only (0700), and tightens one of ours that is looser:
-    it holds the database, the secret key and the stored files."""
+    it holds the database, the secret key and the stored files.
+
+    A folder that already existed is left alone when `tighten_existing` is false (the folder a configured
+    database file sits in may be anyone's, even /tmp), and a shared sticky folder such as /tmp never changes."""
+    existed = path.is_dir()
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     status = path.stat()
+    if existed and (not tighten_existing or status.st_mode & stat.S_ISVTX):
+        return path
     if status.st_mode & 0o777 != PRIVATE_DIR_MODE and status.st_uid == os.geteuid():
         path.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask; this is exact
     return path

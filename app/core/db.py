@@ -98,7 +98,7 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             # Made private before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
-            private_directory(Path(parsed.database).parent)
+            private_directory(Path(parsed.database).parent, tighten_existing=False)
             private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _prepare_sqlite(engine)

@@ -338,3 +338,23 @@ def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(database_url: str, tm
     with serve(create_app(settings)) as url:
         codes = _sign_in_codes(url, ["203.0.113.1", "203.0.113.2", "203.0.113.3"])
     assert codes == [302, 302, 429]  # one bucket: the peer's own address
+
+
+def test_a_configured_database_leaves_the_folder_it_sits_in_alone(tmp_path: Path) -> None:
+    """The folder of a DATABASE_URL file may be anyone's (even /tmp): only the file itself is made private."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: sticky and open to all
+    engine = build_engine(f"sqlite:///{shared / 'quad.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1").all()
+    finally:
+        engine.dispose()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "quad.db").stat().st_mode) == 0o600
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o755)
+    build_engine(f"sqlite:///{loose / 'quad.db'}").dispose()
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o755
