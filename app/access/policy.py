@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.access.principal import ANONYMOUS, Principal
+from app.access.roles import UserStatus
 from app.core.errors import N_, Forbidden, NotAuthenticated
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -86,8 +87,10 @@ class Policy:
 
 
 def _refusal(principal: Principal) -> str:
-    if principal.status is not None and not principal.is_active:
-        return f"Your account is {principal.status.value}; the secretariat has not approved it yet."
+    if principal.status is UserStatus.pending:
+        return N_("Your account is waiting for approval; the secretariat has not approved it yet.")
+    if principal.status is UserStatus.disabled:
+        return N_("Your account is disabled. Contact the secretariat.")
     return N_("You do not have access to this page.")
 
 
