@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.core.config import InsecureSettingsError, get_settings
 from app.core.db import build_engine, build_sessionmaker
 from app.core.errors import DomainError
+from app.core.pagination import PageRequest
 
 EXIT_BAD_INPUT = 2
 
@@ -68,7 +70,7 @@ def cmd_users_create(args: argparse.Namespace) -> None:
     with transaction() as session:
         user = users.create_user(
             session,
-            None,
+            SYSTEM,
             email=args.email,
             display_name=args.name,
             role=users.parse_role(args.role),
@@ -84,8 +86,11 @@ def cmd_users_create(args: argparse.Namespace) -> None:
 def cmd_users_list(args: argparse.Namespace) -> None:
     from app.users import service as users
 
+    if args.limit < 1:
+        raise ValueError("--limit must be at least 1")
     with transaction() as session:
-        found, total = users.list_users(session, limit=args.limit)
+        listed = users.list_users(session, SYSTEM, PageRequest(1, args.limit))
+        found, total = listed.items, listed.total
         for user in found:
             print(
                 f"{user.id}\t{user.email}\t{user.display_name}\t{user.role.value}\t"
@@ -102,7 +107,7 @@ def cmd_tokens_create(args: argparse.Namespace) -> None:
     with transaction() as session:
         user = users.require_by_email(session, args.email)
         days = None if args.no_expiry else args.expires_days
-        _, raw = auth_service.create_token(session, None, user, name=args.name, expires_days=days)
+        _, raw = auth_service.create_token(session, SYSTEM, user, name=args.name, expires_days=days)
     print(raw)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.access.visibility import Visibility
 from app.auth import service as auth_service
 from app.documents import service as documents
@@ -80,6 +81,8 @@ class DemoGroup:
     charter: str
     chairs: tuple[str, ...]
     members: tuple[str, ...]
+    name_ja: str = ""
+    charter_ja: str = ""
 
 
 GROUPS = [
@@ -100,6 +103,12 @@ GROUPS = [
             "k.yamamoto@soumu.example.go.jp",
             "d.kumar@quad-secretariat.example",
         ),
+        name_ja="半導体作業部会",
+        charter_ja="半導体作業部会は、4か国の**半導体サプライチェーン**を把握し、単一障害点を特定するとともに、"
+        "先端半導体とその製造装置に関する輸出管理を調整します。\n\n## 作業計画\n\n"
+        "- サプライチェーンの共同マップとストレステスト\n"
+        "- 先端リソグラフィー装置とEDAソフトウェアに関する共通管理リスト\n"
+        "- 信頼できるファウンドリ連携のための原則",
     ),
     DemoGroup(
         "5g-6g",
@@ -116,6 +125,11 @@ GROUPS = [
             "p.iyer@dst.example.gov.in",
             "s.ito@quad-secretariat.example",
         ),
+        name_ja="5G/6G電気通信作業部会",
+        charter_ja="5G/6G作業部会は、オープンRANの展開を含め、**オープンで安全かつ相互運用可能な**電気通信を推進し、"
+        "6Gの標準化に向けたクアッドの貢献を調整します。\n\n## 作業計画\n\n"
+        "- 4か国にわたるオープンRANの相互運用性試験\n- ネットワーク機器ベンダーに関するセキュリティ原則\n"
+        "- 6Gに関する共同研究課題",
     ),
     DemoGroup(
         "biotechnology",
@@ -133,6 +147,11 @@ GROUPS = [
             "c.wilson@csiro.example.au",
             "s.ito@quad-secretariat.example",
         ),
+        name_ja="バイオテクノロジー作業部会",
+        charter_ja="バイオテクノロジー作業部会は、バイオテクノロジーに関する共通の**ホライズン・スキャン**を作成し、"
+        "悪用を防ぐための安全策に合意するとともに、バイオテクノロジー研究セキュリティに関する共通原則を目指します。"
+        "\n\n## 作業計画\n\n- バイオテクノロジーのホライズン・スキャン\n- 研究セキュリティの原則\n"
+        "- デュアルユース・バイオテクノロジーの輸出管理に関する調整",
     ),
 ]
 
@@ -214,7 +233,7 @@ def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int
         if user is None:
             user = users.create_user(
                 session,
-                None,
+                SYSTEM,
                 email=person.email,
                 display_name=person.name,
                 role=person.role,
@@ -229,9 +248,29 @@ def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int
         group = groups.find_by_slug(session, spec.slug)
         if group is None:
             group = groups.create_group(
-                session, None, slug=spec.slug, name=spec.name, technology_area=spec.area, charter=spec.charter
+                session,
+                SYSTEM,
+                slug=spec.slug,
+                name=spec.name,
+                technology_area=spec.area,
+                charter=spec.charter,
+                name_ja=spec.name_ja,
+                charter_ja=spec.charter_ja,
             )
             added["groups"] += 1
+        elif spec.name_ja and not group.name_ja:
+            # Demo data loaded before groups had Japanese names gets them too.
+            groups.update_group(
+                session,
+                SYSTEM,
+                group,
+                name=group.name,
+                technology_area=group.technology_area,
+                charter=group.charter,
+                status=group.status,
+                name_ja=spec.name_ja,
+                charter_ja=spec.charter_ja,
+            )
         existing = set(session.scalars(select(Membership.user_id).where(Membership.group_id == group.id)))
         wanted = [(e, MembershipRole.chair) for e in spec.chairs] + [(e, MembershipRole.member) for e in spec.members]
         for email, role in wanted:
@@ -239,7 +278,7 @@ def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int
             if user.id not in existing:
                 if user.role is Role.observer:
                     role = MembershipRole.observer
-                groups.add_member(session, None, group, user, role)
+                groups.add_member(session, SYSTEM, group, user, role)
                 existing.add(user.id)
                 added["memberships"] += 1
     if storage is not None:

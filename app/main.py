@@ -15,23 +15,24 @@ from app.audit import service as audit
 from app.auth import sessions
 from app.auth.oidc import OidcClients
 from app.auth.pages import pages as auth_pages
+from app.auth.profile import pages as profile_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
 from app.core.config import PROJECT_ROOT, Settings, get_settings, private_directory
 from app.core.db import build_engine, build_sessionmaker
-from app.countries.router import api as countries_api
+from app.countries.api import api as countries_api
 from app.documents import extraction, screening
 from app.documents.router import api as documents_api
 from app.documents.router import pages as documents_pages
-from app.groups.router import api as groups_api
-from app.groups.router import pages as groups_pages
-from app.home.router import pages as home_pages
+from app.groups.api import api as groups_api
+from app.groups.pages import pages as groups_pages
+from app.home.pages import pages as home_pages
 from app.storage import staging, storage_from_settings
 from app.system.api_docs import router as api_docs_pages
 from app.system.router import router as system_router
-from app.users.admin_router import api as users_api
-from app.users.admin_router import pages as users_pages
-from app.users.router import api as me_api
+from app.users.api import api as users_api
+from app.users.api import me_api
+from app.users.pages import pages as users_pages
 from app.web import openapi
 from app.web.error_pages import install_error_handlers
 from app.web.security_headers import SecurityHeadersMiddleware, content_security_policy, security_headers
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         groups_pages,
         documents_pages,
         auth_pages,
+        profile_pages,
         users_pages,
         api_docs_pages,
     )

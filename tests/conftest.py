@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.access.principal import SYSTEM
 from app.auth import service as auth_service
 from app.core.config import Settings
 from app.groups import service as groups
@@ -219,7 +220,7 @@ def make_user(db: Session) -> UserFactory:
             country = None
         user = users.create_user(
             db,
-            None,
+            SYSTEM,
             email=email or f"{role.value}{n}-{country or 'x'}@example.org",
             display_name=name or f"{role.value.title()} {n}",
             role=role,
@@ -236,9 +237,9 @@ def make_user(db: Session) -> UserFactory:
 @pytest.fixture
 def make_group(db: Session) -> Callable[..., WorkingGroup]:
     def factory(slug: str, *members: tuple[User, MembershipRole], area: str = "semiconductors") -> WorkingGroup:
-        group = groups.create_group(db, None, slug=slug, name=slug.replace("-", " ").title(), technology_area=area)
+        group = groups.create_group(db, SYSTEM, slug=slug, name=slug.replace("-", " ").title(), technology_area=area)
         for user, role in members:
-            groups.add_member(db, None, group, user, role)
+            groups.add_member(db, SYSTEM, group, user, role)
         db.commit()
         return group
 
@@ -248,7 +249,7 @@ def make_group(db: Session) -> Callable[..., WorkingGroup]:
 @pytest.fixture
 def token_for(db: Session) -> Callable[..., str]:
     def factory(user: User, expires_days: int | None = None) -> str:
-        _, raw = auth_service.create_token(db, None, user, name="test", expires_days=expires_days)
+        _, raw = auth_service.create_token(db, SYSTEM, user, name="test", expires_days=expires_days)
         db.commit()
         return raw
 

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from app.access.principal import SYSTEM
 from app.core.db import build_engine, build_sessionmaker
 from app.core.migrations_state import alembic_config
 from app.groups import service as groups
@@ -148,7 +149,7 @@ def broken_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         engine = build_engine(url)
         try:
             with build_sessionmaker(engine)() as session:
-                groups.create_group(session, None, slug="doomed", name="Doomed", technology_area="semiconductors")
+                groups.create_group(session, SYSTEM, slug="doomed", name="Doomed", technology_area="semiconductors")
                 session.commit()
             with engine.begin() as conn:
                 conn.execute(text("DROP TABLE membership"))

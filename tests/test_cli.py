@@ -17,6 +17,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
+from app.access.principal import SYSTEM
 from app.core.config import PROJECT_ROOT
 from app.core.db import build_engine, build_sessionmaker
 from app.core.migrations_state import alembic_config, head_revision
@@ -85,7 +86,7 @@ def counts(engine: Engine) -> dict[str, int]:
 def add_user(engine: Engine, email: str, name: str, role: Role, country: str | None = None) -> None:
     """Creates an account in-process, so tests of other commands do not depend on `users create`."""
     with build_sessionmaker(engine)() as session, session.begin():
-        users.create_user(session, None, email=email, display_name=name, role=role, country=country)
+        users.create_user(session, SYSTEM, email=email, display_name=name, role=role, country=country)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -42,7 +42,9 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.auth import service as auth_service
+from app.core.pagination import PageRequest
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.users.models import Role, User, UserStatus
 
@@ -91,7 +93,7 @@ def caller(
     active_group = make_group("fuzz-active", (chair, MembershipRole.chair), (observer, MembershipRole.member))
     archived_group = make_group("fuzz-archived", (chair, MembershipRole.member))
     archived_group.status = GroupStatus.archived
-    others_token, _ = auth_service.create_token(db, None, chair, name="someone else's")
+    others_token, _ = auth_service.create_token(db, SYSTEM, chair, name="someone else's")
     db.commit()
 
     known: dict[str, list[object]] = {
@@ -103,7 +105,7 @@ def caller(
         return Caller(role, {}, known)
     user = make_user(Role(role), "US", name=f"Fuzz {role.title()}")
     raw = token_for(user)
-    own_token = auth_service.tokens_of(db, user.id)[0][0]
+    own_token = auth_service.tokens_of(db, auth_service.principal_for(db, user), PageRequest()).items[0]
     known["user_id"].append(user.id)
     known["token_id"].append(own_token.id)
     return Caller(role, {"Authorization": f"Bearer {raw}"}, known)
@@ -245,7 +247,7 @@ def test_admin_revokes_a_token_only_under_its_owner(
 ) -> None:
     """DELETE /api/v1/users/{user_id}/tokens/{token_id} names the owner: another user's id must not revoke it."""
     admin, owner, bystander = make_user(Role.admin), make_user(Role.delegate, "US"), make_user(Role.delegate, "JP")
-    token, _ = auth_service.create_token(db, None, owner, name="owner's laptop")
+    token, _ = auth_service.create_token(db, SYSTEM, owner, name="owner's laptop")
     db.commit()
     http = api_as(admin)
     response = http.delete(f"/api/v1/users/{bystander.id}/tokens/{token.id}")

@@ -109,7 +109,7 @@ def test_a_chosen_time_zone_is_used_and_an_unknown_one_is_refused(
     user = make_user(Role.delegate, "US")
     http = browser_as(user)
     profile = http.get("/profile").text
-    assert '<select id="pref-tz" name="time_zone"' in profile
+    assert '<select id="time_zone" name="time_zone"' in profile
     for zone in ("Asia/Kolkata", "Australia/Perth", "UTC"):
         assert f'<option value="{zone}"' in profile
     assert "Default: America/New_York" in profile

@@ -17,6 +17,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.auth import service as auth_service
 from app.documents import service as documents_service
 from app.groups import service as groups_service
@@ -65,7 +66,7 @@ class World:
             self.people.append(
                 users.create_user(
                     self.db,
-                    None,
+                    SYSTEM,
                     email=f"qc-member-{k}@example.org",
                     display_name=f"Member {k:02d}",
                     role=role,
@@ -80,7 +81,7 @@ class World:
             n = len(self.groups)
             group = groups_service.create_group(
                 self.db,
-                None,
+                SYSTEM,
                 slug=f"qc-group-{n:02d}",
                 name=f"QC group {n:02d}",
                 technology_area=groups_service.STARTING_TECHNOLOGY_AREAS[n % 3],
@@ -89,28 +90,28 @@ class World:
             # Each group has a chair of its own, so a lazy load per group cannot hide behind the identity map.
             chair = users.create_user(
                 self.db,
-                None,
+                SYSTEM,
                 email=f"qc-chair-{n}@example.org",
                 display_name=f"Chair {n:02d}",
                 role=Role.delegate,
                 country=("US", "JP", "AU", "IN")[n % 4],
             )
-            groups_service.add_member(self.db, None, group, chair, MembershipRole.chair)
-            groups_service.add_member(self.db, None, group, self.viewer, MembershipRole.member)
+            groups_service.add_member(self.db, SYSTEM, group, chair, MembershipRole.chair)
+            groups_service.add_member(self.db, SYSTEM, group, self.viewer, MembershipRole.member)
             self.groups.append(group)
             self.members[group.id] = 2
         for group in self.groups:
             while self.members[group.id] < members:
                 person = self._person(self.members[group.id] - 2)
-                groups_service.add_member(self.db, None, group, person, MembershipRole.member)
+                groups_service.add_member(self.db, SYSTEM, group, person, MembershipRole.member)
                 self.members[group.id] += 1
         while self.tokens < tokens:
-            auth_service.create_token(self.db, None, self.viewer, name=f"token {self.tokens}")
+            auth_service.create_token(self.db, SYSTEM, self.viewer, name=f"token {self.tokens}")
             self.tokens += 1
         while self.pending < pending:
             users.create_user(
                 self.db,
-                None,
+                SYSTEM,
                 email=f"qc-pending-{self.pending}@chips.example.com",
                 display_name=f"Pending {self.pending:02d}",
                 role=Role.industry,
@@ -148,13 +149,16 @@ class World:
 # (label, who asks, how, path). `how` is "page" (a browser session) or "api" (a Bearer token);
 # anonymous requests go without either.
 CASES = [
-    ("home", "anonymous", "page", "/"),
-    ("home", "delegate", "page", "/"),
-    ("home", "secretariat", "page", "/"),
+    ("home", "anonymous", "page", "/?per_page=100"),
+    ("home", "delegate", "page", "/?per_page=100"),
+    ("home", "secretariat", "page", "/?per_page=100"),
     ("group page", "anonymous", "page", "/groups/qc-group-00"),
     ("group page", "delegate", "page", "/groups/qc-group-00"),
     ("group page", "secretariat", "page", "/groups/qc-group-00"),
-    ("profile", "delegate", "page", "/profile"),
+    ("profile", "delegate", "page", "/profile?per_page=100"),
+    ("people", "secretariat", "page", "/admin/users?per_page=100"),
+    ("people", "secretariat", "api", "/api/v1/users?per_page=100"),
+    ("account", "admin", "page", "/admin/users/{viewer}?per_page=100"),
     ("approvals", "secretariat", "page", "/admin/approvals?per_page=100"),
     ("approvals", "admin", "page", "/admin/approvals?per_page=100"),
     ("working groups", "anonymous", "api", "/api/v1/working-groups?per_page=100"),
@@ -205,7 +209,7 @@ def test_no_list_runs_a_query_per_row(
     world = World(db, app, delegate)
 
     def measure_all() -> list[QueryCounter]:
-        first = {"first_document": world.documents[0]}
+        first = {"first_document": world.documents[0], "viewer": world.viewer.id}
         return [measure(app, callers[(who, how)], path.format(**first)) for _, who, how, path in CASES]
 
     world.grow(**SMALL)

@@ -69,3 +69,6 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+# Who acts for the `quad` command, the demo data and test set-up: an administrator with no account, so audit
+# events it causes have no actor (actor_id None), as operator actions always had.
+SYSTEM = Principal(role=Role.admin, status=UserStatus.active, display_name="system")

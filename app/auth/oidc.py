@@ -46,7 +46,7 @@ class OidcClients:
     def provider(self, name: str) -> tuple[IdentityProvider, StarletteOAuth2App]:
         provider = self.registry.get(name)
         if provider is None:
-            raise NotFound(f"no sign-in provider {name!r}")
+            raise NotFound(N_("There is no sign-in service of that name."))
         client = self.oauth.create_client(name)
         assert isinstance(client, StarletteOAuth2App)
         return provider, client
@@ -57,10 +57,13 @@ class OidcClients:
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("provider %s unreachable: %s", provider.name, type(exc).__name__)
             raise ServiceUnavailable(
-                f"The sign-in service {provider.label} is not answering. Try again in a few minutes."
+                N_("The sign-in service %(provider)s is not answering. Try again in a few minutes."),
+                provider=provider.label,
             ) from exc
         if metadata.get("issuer", "").rstrip("/") != provider.issuer:
-            raise ServiceUnavailable(f"The sign-in service {provider.label} is misconfigured (issuer mismatch).")
+            raise ServiceUnavailable(
+                N_("The sign-in service %(provider)s is misconfigured (issuer mismatch)."), provider=provider.label
+            )
         return metadata
 
     async def start(self, request: Request, name: str, redirect_uri: str) -> RedirectResponse:
@@ -69,7 +72,9 @@ class OidcClients:
         try:
             return await client.authorize_redirect(request, redirect_uri)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"The sign-in service {provider.label} is not answering.") from exc
+            raise ServiceUnavailable(
+                N_("The sign-in service %(provider)s is not answering."), provider=provider.label
+            ) from exc
 
     async def finish(self, request: Request, name: str) -> tuple[VerifiedIdentity, str | None]:
         """The verified identity and the raw id_token (kept for the logout hint)."""
@@ -78,9 +83,13 @@ class OidcClients:
         try:
             token = await client.authorize_access_token(request)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"The sign-in service {provider.label} is not answering.") from exc
+            raise ServiceUnavailable(
+                N_("The sign-in service %(provider)s is not answering."), provider=provider.label
+            ) from exc
         except OAuthError as exc:
-            raise SignInRefused(f"Sign-in was not completed ({exc.error or 'invalid request'}).") from exc
+            # The provider's error code goes to the log; the person reads a sentence in their language.
+            log.info("sign-in with %s not completed: %s", provider.name, exc.error or "invalid request")
+            raise SignInRefused(N_("Sign-in was not completed at the sign-in service. Try again.")) from exc
         except (JoseError, ValueError, KeyError) as exc:
             raise SignInRefused(N_("The sign-in service sent an identity token that failed verification.")) from exc
         claims = token.get("userinfo")

@@ -1,4 +1,6 @@
-"""Sign-in pages: the provider list, the OpenID Connect flow, industry onboarding, sign-out, profile."""
+"""Sign-in pages: the provider list, the OpenID Connect flow, industry onboarding, development sign-in, sign-out.
+
+The signed-in person's own pages (profile, preferences, API tokens) are in app/auth/profile.py."""
 
 from __future__ import annotations
 
@@ -8,22 +10,20 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.access.policy import ActivePrincipal, AnyPrincipal, SignedInPrincipal
-from app.auth import service as auth_service
+from app.access.policy import AnyPrincipal
 from app.auth import sessions, signin
 from app.auth.events import AuthEvent
 from app.auth.oidc import OidcClients
-from app.auth.ratelimit import SignInLimit, TokenLimit
+from app.auth.ratelimit import SignInLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
-from app.core.errors import N_, DomainError, InvalidInput, NotFound, RefusalRecorded
+from app.core.errors import N_, NotFound, RefusalRecorded
 from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.groups import service as groups
-from app.users import service as users
 from app.users.models import User, UserStatus
-from app.web.deps import DbSession, FormId, ObjectId
-from app.web.templating import CAPITAL_TIME_ZONES, DEFAULT_TIME_ZONE, TIME_ZONE_CHOICES, render
-from app.web.urls import safe_next
+from app.web.deps import DbSession, FormId
+from app.web.forms import NO_ERRORS, form_page
+from app.web.templating import render
+from app.web.urls import safe_next, see_other
 
 pages = page_router()
 
@@ -36,30 +36,29 @@ def _oidc(request: Request) -> OidcClients:
     return clients
 
 
-@pages.get("/login", response_class=HTMLResponse)
+@pages.get("/login", response_class=HTMLResponse, name="auth.login")
 def login_page(request: Request, db: DbSession, principal: AnyPrincipal, next: str | None = None) -> HTMLResponse:
     settings = request.app.state.settings
-    demo_users = users.list_users(db, limit=100)[0] if settings.dev_login_enabled else []
     return render(
         request,
         "auth/login.html",
         {
             "providers": request.app.state.identity_providers.listed(),
             "dev_login": settings.dev_login_enabled,
-            "demo_users": [u for u in demo_users if u.status is not UserStatus.disabled],
+            "demo_users": signin.dev_sign_in_choices(db) if settings.dev_login_enabled else [],
             "next": safe_next(next),
         },
     )
 
 
-@pages.get("/auth/login/{name}", dependencies=[SignInLimit])
+@pages.get("/auth/login/{name}", dependencies=[SignInLimit], name="auth.start")
 async def start_login(request: Request, name: str, _: AnyPrincipal, next: str | None = None) -> Response:
     redirect_uri = f"{request.app.state.settings.base_url}/auth/callback/{name}"
     request.session[NEXT_KEY] = safe_next(next)
     return await _oidc(request).start(request, name, redirect_uri)
 
 
-@pages.get("/auth/callback/{name}", dependencies=[SignInLimit])
+@pages.get("/auth/callback/{name}", dependencies=[SignInLimit], name="auth.callback")
 async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincipal) -> Response:
     try:
         identity, id_token = await _oidc(request).finish(request, name)
@@ -76,7 +75,7 @@ async def finish_login(request: Request, name: str, db: DbSession, _: AnyPrincip
         ) from exc
     if isinstance(outcome, NeedsOnboarding):
         request.session[ONBOARDING_KEY] = _remember(outcome)
-        return RedirectResponse("/auth/onboarding", status_code=303)
+        return see_other(request, "auth.onboarding")
     return _signed_in(request, db, outcome, name, id_token)
 
 
@@ -84,8 +83,9 @@ def _signed_in(request: Request, db: DbSession, user: User, provider_name: str, 
     signin.record_sign_in(db, user, provider_name)
     target = request.session.get(NEXT_KEY)
     sessions.start_session(request, db, user, provider_name=provider_name, id_token=id_token)
-    destination = "/profile" if user.status is UserStatus.pending else safe_next(target)
-    return RedirectResponse(destination, status_code=303)
+    if user.status is UserStatus.pending:
+        return see_other(request, "auth.profile")
+    return RedirectResponse(safe_next(target), status_code=303)
 
 
 def _remember(onboarding: NeedsOnboarding) -> dict[str, object]:
@@ -117,42 +117,38 @@ def _pending_identity(request: Request) -> tuple[VerifiedIdentity, bool]:
     return identity, bool(data["needs_country"])
 
 
-@pages.get("/auth/onboarding", response_class=HTMLResponse)
-def onboarding_page(request: Request, _: AnyPrincipal) -> HTMLResponse:
+def _onboarding_context(request: Request) -> dict[str, object]:
     identity, needs_country = _pending_identity(request)
-    return render(
-        request,
-        "auth/onboarding.html",
-        {"identity": identity, "needs_country": needs_country, "countries": QUAD_COUNTRY_CODES, "error": None},
-    )
+    return {"identity": identity, "needs_country": needs_country, "countries": QUAD_COUNTRY_CODES}
 
 
-@pages.post("/auth/onboarding", response_class=HTMLResponse)
+@pages.get("/auth/onboarding", response_class=HTMLResponse, name="auth.onboarding")
+def onboarding_page(request: Request, _: AnyPrincipal) -> HTMLResponse:
+    context = {**_onboarding_context(request), "errors": NO_ERRORS, "values": {}}
+    return render(request, "auth/onboarding.html", context)
+
+
+@pages.post("/auth/onboarding", response_class=HTMLResponse, name="auth.finish_onboarding")
 def finish_onboarding(
     request: Request,
     db: DbSession,
     _: AnyPrincipal,
-    organisation: Annotated[str, Form(max_length=160)] = "",
-    country: Annotated[str | None, Form()] = None,
+    organisation: Annotated[str, Form()] = "",
+    country: Annotated[str, Form()] = "",
 ) -> Response:
     identity, needs_country = _pending_identity(request)
-    chosen_country = country if needs_country else identity.provider.country
-    try:
-        user = signin.create_industry_account(db, identity, organisation, chosen_country or "")
-    except InvalidInput as exc:
-        context = {
-            "identity": identity,
-            "needs_country": needs_country,
-            "countries": QUAD_COUNTRY_CODES,
-            "error": exc.detail,
-            "organisation": organisation,
-        }
-        return render(request, "auth/onboarding.html", context, status_code=422)
-    request.session.pop(ONBOARDING_KEY, None)
-    return _signed_in(request, db, user, identity.provider.name, None)
+
+    def register() -> Response:
+        chosen_country = country if needs_country else identity.provider.country or ""
+        user = signin.create_industry_account(db, identity, organisation, chosen_country)
+        request.session.pop(ONBOARDING_KEY, None)
+        return _signed_in(request, db, user, identity.provider.name, None)
+
+    values = {"organisation": organisation, "country": country}
+    return form_page(request, "auth/onboarding.html", lambda: _onboarding_context(request), register, values=values)
 
 
-@pages.post("/auth/dev-login", dependencies=[SignInLimit])
+@pages.post("/auth/dev-login", dependencies=[SignInLimit], name="auth.dev_login")
 def dev_login(
     request: Request,
     db: DbSession,
@@ -162,14 +158,11 @@ def dev_login(
 ) -> RedirectResponse:
     if not request.app.state.settings.dev_login_enabled:
         raise NotFound(N_("development sign-in is not available"))
-    user = users.get(db, user_id)
-    if user is None or user.status is UserStatus.disabled:
-        raise InvalidInput(N_("pick one of the listed users"))
-    sessions.start_session(request, db, user)
+    sessions.start_session(request, db, signin.dev_sign_in_user(db, user_id))
     return RedirectResponse(safe_next(next), status_code=303)
 
 
-@pages.post("/logout")
+@pages.post("/logout", name="auth.logout")
 async def logout(request: Request, db: DbSession, _: AnyPrincipal) -> RedirectResponse:
     ended = await run_in_threadpool(sessions.end_session, request, db)
     home = f"{request.app.state.settings.base_url}/"
@@ -177,85 +170,4 @@ async def logout(request: Request, db: DbSession, _: AnyPrincipal) -> RedirectRe
         url = await _oidc(request).logout_url(ended.provider_name, ended.id_token, home)
         if url:
             return RedirectResponse(url, status_code=303)
-    return RedirectResponse("/", status_code=303)
-
-
-def _profile(request: Request, db: DbSession, principal: SignedInPrincipal, **extra: object) -> HTMLResponse:
-    assert principal.user_id is not None
-    context = {
-        "groups": groups.groups_of(db, principal),
-        "tokens": auth_service.tokens_of(db, principal.user_id)[0],
-        "new_token": None,
-        "default_token_days": auth_service.DEFAULT_TOKEN_DAYS,
-        "error": None,
-        "time_zone_choices": TIME_ZONE_CHOICES,
-        "default_time_zone": CAPITAL_TIME_ZONES.get(principal.country or "", DEFAULT_TIME_ZONE),
-        **extra,
-    }
-    return render(request, "auth/profile.html", context, status_code=422 if extra.get("error") else 200)
-
-
-@pages.get("/profile", response_class=HTMLResponse)
-def profile_page(request: Request, db: DbSession, principal: SignedInPrincipal) -> HTMLResponse:
-    return _profile(request, db, principal)
-
-
-@pages.post("/profile/preferences")
-def save_preferences(
-    request: Request,
-    db: DbSession,
-    principal: SignedInPrincipal,
-    language: Annotated[str, Form()],
-    time_zone: Annotated[str, Form()] = "",
-) -> Response:
-    assert principal.user_id is not None
-    user = users.get(db, principal.user_id)
-    assert user is not None
-    try:
-        users.set_preferences(db, user, language=language, time_zone=time_zone)
-    except InvalidInput as exc:
-        return _profile(request, db, principal, error=exc.detail)
-    request.session["lang"] = language
-    return RedirectResponse("/profile", status_code=303)
-
-
-@pages.post("/profile/tokens", response_class=HTMLResponse, dependencies=[TokenLimit])
-def create_token_form(
-    request: Request,
-    db: DbSession,
-    principal: ActivePrincipal,
-    name: Annotated[str, Form()],
-    expires_days: Annotated[str, Form()] = "",
-) -> Response:
-    """Shows the new token on the page (not a redirect): it is displayed this once and never again."""
-    assert principal.user_id is not None
-    user = users.get(db, principal.user_id)
-    assert user is not None
-    try:
-        days = int(expires_days) if expires_days.strip() else auth_service.DEFAULT_TOKEN_DAYS
-        _, raw = auth_service.create_token(db, principal, user, name=name, expires_days=days)
-    except ValueError:
-        return _profile(request, db, principal, error=N_("expiry must be a whole number of days"))
-    except DomainError as exc:
-        return _profile(request, db, principal, error=exc.detail)
-    # A command to paste into a terminal, at the configured public address (code, not text to translate).
-    curl_example = f'curl -H "Authorization: Bearer {raw}" {request.app.state.settings.base_url}/api/v1/me'
-    return _profile(request, db, principal, new_token=raw, curl_example=curl_example)
-
-
-@pages.post("/profile/tokens/{token_id}/revoke")
-def revoke_token_form(token_id: ObjectId, db: DbSession, principal: SignedInPrincipal) -> RedirectResponse:
-    auth_service.revoke_token(db, principal, token_id)
-    return RedirectResponse("/profile", status_code=303)
-
-
-@pages.post("/profile/sign-out-everywhere")
-def sign_out_everywhere(
-    request: Request,
-    db: DbSession,
-    principal: SignedInPrincipal,
-    revoke_tokens: Annotated[bool, Form()] = False,
-) -> RedirectResponse:
-    auth_service.sign_out_everywhere(db, principal, revoke_tokens=revoke_tokens)
-    sessions.forget_session(request)
-    return RedirectResponse("/", status_code=303)
+    return see_other(request, "home")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +18,13 @@ from app.access.principal import Principal
 from app.audit import service as audit
 from app.auth.events import AuthEvent
 from app.auth.models import ApiToken, SessionEnd, UserSession
+from app.auth.permissions import TokenAction, rules
 from app.core import text
-from app.core.db import paged, utcnow, write_if_possible
-from app.core.errors import N_, InvalidInput, NotAuthenticated, NotFound
+from app.core.db import utcnow, write_if_possible
+from app.core.errors import N_, DomainError, InvalidInput, NotAuthenticated, NotFound
+from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups import service as groups
+from app.groups.models import WorkingGroup
 from app.users.models import User, UserStatus
 
 TOKEN_PREFIX = "qd_"  # noqa: S105  (a public marker, not a secret)
@@ -146,8 +152,9 @@ def end_sessions_of(session: Session, user_id: int, reason: SessionEnd) -> int:
     return len(open_sessions)
 
 
-def revoke_tokens_of(session: Session, actor_id: int | None, user_id: int, *, why: str) -> int:
-    """Revokes every live token of a person, audited as one event; returns how many there were."""
+def _revoke_tokens_of(session: Session, principal: Principal, user_id: int, *, why: str) -> int:
+    """Revokes every live token of a person, audited as one event; returns how many there were. The callers
+    decided it may happen: a person signing out everywhere, or a change that disabled the account."""
     live = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))).all()
     if not live:
         return 0
@@ -155,7 +162,13 @@ def revoke_tokens_of(session: Session, actor_id: int | None, user_id: int, *, wh
     for token in live:
         token.revoked_at = now
     audit.record(
-        session, actor_id, AuthEvent.token_revoke_all, "user", user_id, tokens=[t.id for t in live], reason=why
+        session,
+        principal.user_id,
+        AuthEvent.token_revoke_all,
+        "user",
+        user_id,
+        tokens=[t.id for t in live],
+        reason=why,
     )
     return len(live)
 
@@ -164,11 +177,7 @@ def sign_out_everywhere(session: Session, principal: Principal, *, revoke_tokens
     """Ends all of the person's browser sessions, this one included, and, if asked, their API tokens too."""
     assert principal.user_id is not None
     sessions = end_sessions_of(session, principal.user_id, SessionEnd.sign_out_everywhere)
-    tokens = (
-        revoke_tokens_of(session, principal.user_id, principal.user_id, why="sign_out_everywhere")
-        if revoke_tokens
-        else 0
-    )
+    tokens = _revoke_tokens_of(session, principal, principal.user_id, why="sign_out_everywhere") if revoke_tokens else 0
     audit.record(
         session,
         principal.user_id,
@@ -180,26 +189,31 @@ def sign_out_everywhere(session: Session, principal: Principal, *, revoke_tokens
     )
 
 
-def account_disabled(session: Session, actor_id: int | None, user_id: int) -> None:
+def account_disabled(session: Session, principal: Principal, user_id: int) -> None:
     """A disabled account keeps nothing that works: sessions end and tokens are revoked for good, so
-    re-enabling it later starts from a fresh sign-in and new tokens."""
+    re-enabling it later starts from a fresh sign-in and new tokens. (Called by the account's changes, which
+    checked that `principal` may disable it.)"""
     end_sessions_of(session, user_id, SessionEnd.disabled)
-    revoke_tokens_of(session, actor_id, user_id, why="account_disabled")
+    _revoke_tokens_of(session, principal, user_id, why="account_disabled")
 
 
 def create_token(
     session: Session,
-    actor: Principal | None,
-    user: User,
+    principal: Principal,
+    owner: User | None = None,
     *,
     name: str,
     expires_days: int | None = DEFAULT_TOKEN_DAYS,
 ) -> tuple[ApiToken, str]:
-    """Makes a token and returns it with its only plain-text copy. `expires_days=None` makes a token that never
-    expires: only the admin CLI (`quad tokens create --no-expiry`) asks for one."""
-    name = text.one_line(name, N_("a token's name"), 80)
+    """Makes a token for the principal's own account (or, for an administrator, `owner`'s) and returns it with its
+    only plain-text copy. `expires_days=None` makes a token that never expires: only the admin CLI
+    (`quad tokens create --no-expiry`) asks for one."""
+    user = owner if owner is not None else _own_account(session, principal)
+    rules.require(principal, TokenAction.create, user.id)
+    with _field("token-name"):
+        name = text.one_line(name, N_("a token's name"), 80)
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
-        raise InvalidInput(f"expires_days must be between 1 and {MAX_TOKEN_DAYS}")
+        raise InvalidInput(N_("a token expires after 1 to %(max)d days"), max=MAX_TOKEN_DAYS, field="token-days")
     if user.status is UserStatus.disabled:
         raise InvalidInput(N_("a disabled user cannot have tokens"))
     prefix = TOKEN_PREFIX + secrets.token_hex(4)
@@ -208,25 +222,74 @@ def create_token(
     token = ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=hash_token(raw), expires_at=expires_at)
     session.add(token)
     session.flush()
-    actor_id = actor.user_id if actor else None
-    audit.record(session, actor_id, AuthEvent.token_create, "api_token", token.id, user_id=user.id, name=name)
+    audit.record(session, principal.user_id, AuthEvent.token_create, "api_token", token.id, user_id=user.id, name=name)
     return token, raw
 
 
-def tokens_of(session: Session, user_id: int, *, offset: int = 0, limit: int = 100) -> tuple[Sequence[ApiToken], int]:
-    """A person's tokens, newest first, one page at a time."""
-    query = select(ApiToken).where(ApiToken.user_id == user_id)
-    return paged(session, query, order_by=(ApiToken.id.desc(),), offset=offset, limit=limit)
+def tokens_of(
+    session: Session, principal: Principal, page: PageRequest, *, owner_id: int | None = None
+) -> Paginated[ApiToken]:
+    """An account's tokens (the principal's own unless `owner_id` says whose), newest first, a page at a time."""
+    owner = principal.user_id if owner_id is None else owner_id
+    if owner is None:
+        raise NotFound(N_("no such user"))
+    rules.require(principal, TokenAction.see, owner)
+    query = select(ApiToken).where(ApiToken.user_id == owner)
+    return paginate(session, query, page, order_by=(ApiToken.id.desc(),))
 
 
-def revoke_token(session: Session, actor: Principal, token_id: int, *, owner_id: int | None = None) -> ApiToken:
-    """Revokes a token of the actor's own, or (admin) of the given owner."""
+@dataclass(frozen=True)
+class AccountOverview:
+    """What the profile page shows besides the person's own details: their groups and their API tokens."""
+
+    groups: Sequence[WorkingGroup]
+    tokens: Paginated[ApiToken]
+
+
+def account_overview(session: Session, principal: Principal, page: PageRequest) -> AccountOverview:
+    return AccountOverview(groups.groups_of(session, principal), tokens_of(session, principal, page))
+
+
+def get_token(session: Session, principal: Principal, token_id: int, *, owner_id: int | None = None) -> ApiToken:
+    """One of the principal's own tokens, or (administrator) one of `owner_id`'s: for the page that asks "revoke
+    it?". Someone else's token is "not found" to everyone else, so ids reveal nothing."""
     token = session.get(ApiToken, token_id)
-    owner = actor.user_id if owner_id is None else owner_id
-    # Someone else's token is "not found" to a non-admin, so ids reveal nothing.
-    if token is None or token.user_id != owner or (owner != actor.user_id and not actor.is_admin):
+    owner = principal.user_id if owner_id is None else owner_id
+    if token is None or owner is None or token.user_id != owner or not rules.allows(principal, TokenAction.see, owner):
         raise NotFound(N_("no such token"))
+    return token
+
+
+def revoke_token(
+    session: Session, principal: Principal, token_id: int, *, owner_id: int | None = None, reason: str = ""
+) -> ApiToken:
+    """Revokes a token of the principal's own, or (administrator) of the given owner; the reason, when given, is
+    kept on the audit trail."""
+    token = get_token(session, principal, token_id, owner_id=owner_id)
+    rules.require(principal, TokenAction.revoke, token.user_id)
+    with _field("reason"):
+        reason = text.one_line(reason, N_("the reason"), 500, required=False)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(session, actor.user_id, AuthEvent.token_revoke, "api_token", token.id, user_id=token.user_id)
+        data: dict[str, Any] = {"reason": reason} if reason else {}
+        audit.record(
+            session, principal.user_id, AuthEvent.token_revoke, "api_token", token.id, user_id=token.user_id, **data
+        )
     return token
+
+
+def _own_account(session: Session, principal: Principal) -> User:
+    user = session.get(User, principal.user_id) if principal.user_id is not None else None
+    if user is None:
+        raise NotFound(N_("no such user"))
+    return user
+
+
+@contextmanager
+def _field(name: str) -> Iterator[None]:
+    """Names the form field an input error is about, so a page shows the message beside it."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = exc.field or name
+        raise

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.audit import service as audit
 from app.auth.events import AuthEvent
 from app.auth.providers import IdentityProvider, ProviderKind
 from app.core import text
 from app.core.errors import N_, Forbidden, InvalidInput
+from app.countries.service import QUAD_COUNTRY_CODES
 from app.users import service as users
 from app.users.events import UserEvent
 from app.users.models import IdentityLink, Role, User, UserStatus
@@ -101,7 +103,7 @@ def resolve_account(session: Session, identity: VerifiedIdentity) -> User | Need
     if provider.kind is ProviderKind.government:
         user = users.create_user(
             session,
-            None,
+            SYSTEM,
             email=identity.email,
             display_name=identity.name or identity.email,
             role=Role.delegate,
@@ -121,12 +123,18 @@ def create_industry_account(session: Session, identity: VerifiedIdentity, organi
     if identity.provider.kind is not ProviderKind.industry:
         raise InvalidInput(N_("only industry sign-ins complete a profile"))
     if identity.provider.country is not None and country != identity.provider.country:
-        raise InvalidInput(N_("this provider serves one country only"))
-    organisation = text.one_line(organisation, N_("your organisation"), 160)
+        raise InvalidInput(N_("this provider serves one country only"), field="country")
+    if country not in QUAD_COUNTRY_CODES:
+        raise InvalidInput(N_("choose a country from the list"), field="country")
+    try:
+        organisation = text.one_line(organisation, N_("your organisation"), 160)
+    except InvalidInput as exc:
+        exc.field = "organisation"
+        raise
     assert identity.email is not None
     user = users.create_user(
         session,
-        None,
+        SYSTEM,
         email=identity.email,
         display_name=identity.name or identity.email,
         role=Role.industry,
@@ -157,3 +165,20 @@ def _usable(user: User) -> User:
 
 def record_sign_in(session: Session, user: User, provider_name: str) -> None:
     audit.record(session, user.id, AuthEvent.sign_in, "user", user.id, provider=provider_name)
+
+
+# Development sign-in (dev only, without identity providers): pick a demo person, no password.
+DEV_SIGN_IN_CHOICES = 100
+
+
+def dev_sign_in_choices(session: Session) -> list[User]:
+    """The people the development sign-in offers: everyone who may sign in (not disabled accounts)."""
+    query = select(User).where(User.status != UserStatus.disabled).order_by(User.id).limit(DEV_SIGN_IN_CHOICES)
+    return list(session.scalars(query))
+
+
+def dev_sign_in_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.status is UserStatus.disabled:
+        raise InvalidInput(N_("pick one of the listed users"), field="dev-user")
+    return user

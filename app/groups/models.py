@@ -1,3 +1,5 @@
+"""Working groups (the rooms of the dialogue) and their members."""
+
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -40,9 +42,20 @@ class WorkingGroup(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(160))
     technology_area: Mapped[str] = mapped_column(String(64), index=True)
     charter: Mapped[str] = mapped_column(Text, default="")
+    # The name and charter in Japanese, when the secretariat has written them; pages in Japanese show them.
+    name_ja: Mapped[str | None] = mapped_column(String(160))
+    charter_ja: Mapped[str | None] = mapped_column(Text)
     status: Mapped[GroupStatus] = mapped_column(enum_column_type(GroupStatus), default=GroupStatus.active)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+    def name_in(self, language: str) -> str:
+        """The name a page in `language` shows: the Japanese one on Japanese pages when there is one.
+        Templates call `group.name_in(language)` (every page has `language`)."""
+        return self.name_ja if language == "ja" and self.name_ja else self.name
+
+    def charter_in(self, language: str) -> str:
+        return self.charter_ja if language == "ja" and self.charter_ja else self.charter
 
 
 class Membership(Timestamped, Base):

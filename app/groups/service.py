@@ -1,28 +1,43 @@
-"""Working groups and their members."""
+"""Working groups and their members. Every write starts with `permissions.rules.require`."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.access.principal import Principal
 from app.audit import service as audit
+from app.audit.models import AuditEvent
 from app.core import text
-from app.core.db import paged
-from app.core.errors import N_, Conflict, InvalidInput, NotFound
-from app.groups import permissions
+from app.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
+from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups.events import GroupEvent
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
+from app.groups.permissions import GroupAction, may_be_member, readable_groups, rules
+from app.groups.permissions import can_read as can_read_group
 from app.users.models import Role, User, UserStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"new"})
 STARTING_TECHNOLOGY_AREAS = ("5g-6g", "biotechnology", "semiconductors")
+NAME_MAX, AREA_MAX, CHARTER_MAX, REASON_MAX = 160, 64, 50_000, 500
+
+
+@contextmanager
+def _field(name: str) -> Iterator[None]:
+    """Names the form field an input error is about, so a page shows the message beside it."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = exc.field or name
+        raise
 
 
 @dataclass(frozen=True)
@@ -32,52 +47,52 @@ class MemberView:
 
 
 @dataclass(frozen=True)
-class GroupListing:
-    """A page of groups with what lists show of them: member counts and chairs (not every member)."""
+class GroupCard:
+    """A group as lists show it: its member count and chairs (not every member, and not the charter)."""
 
-    groups: Sequence[WorkingGroup]
-    total: int
-    member_counts: Mapping[int, int]
-    chairs: Mapping[int, list[User]]
+    group: WorkingGroup
+    member_count: int
+    chairs: Sequence[User]
 
 
-def list_groups(session: Session, principal: Principal, *, offset: int = 0, limit: int = 100) -> GroupListing:
-    found, total = paged(
+def list_groups(session: Session, principal: Principal, page: PageRequest) -> Paginated[GroupCard]:
+    found = paginate(
         session,
-        select(WorkingGroup).where(permissions.readable_groups(principal)),
+        select(WorkingGroup).where(readable_groups(principal)),
+        page,
         order_by=(WorkingGroup.name, WorkingGroup.id),
-        offset=offset,
-        limit=limit,
-        # Lists never show the charter, which can be long.
-        options=(defer(WorkingGroup.charter),),
+        # Lists never show the charters, which can be long.
+        options=(defer(WorkingGroup.charter), defer(WorkingGroup.charter_ja)),
     )
-    ids = [g.id for g in found]
-    if not ids:
-        return GroupListing(found, total, {}, {})
-    counts = session.execute(
-        select(Membership.group_id, func.count()).where(Membership.group_id.in_(ids)).group_by(Membership.group_id)
-    )
+    ids = [g.id for g in found.items]
+    counts: dict[int, int] = {}
     chairs: dict[int, list[User]] = defaultdict(list)
-    chair_rows = session.execute(
-        select(Membership.group_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.group_id.in_(ids), Membership.role == MembershipRole.chair)
-        .order_by(User.display_name)
-    )
-    for group_id, user in chair_rows:
-        chairs[group_id].append(user)
-    return GroupListing(found, total, {group_id: n for group_id, n in counts}, chairs)
+    if ids:
+        rows = session.execute(
+            select(Membership.group_id, func.count()).where(Membership.group_id.in_(ids)).group_by(Membership.group_id)
+        )
+        counts = {group_id: n for group_id, n in rows}
+        chair_rows = session.execute(
+            select(Membership.group_id, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.group_id.in_(ids), Membership.role == MembershipRole.chair)
+            .order_by(User.display_name)
+        )
+        for group_id, user in chair_rows:
+            chairs[group_id].append(user)
+    return found.map(lambda g: GroupCard(g, counts.get(g.id, 0), chairs.get(g.id, [])))
 
 
 def get_group(session: Session, principal: Principal, slug: str) -> WorkingGroup:
+    """The group with its members (and their accounts) loaded; 404 when the principal may not read it."""
     query = (
         select(WorkingGroup)
         .where(WorkingGroup.slug == slug)
         .options(selectinload(WorkingGroup.memberships).selectinload(Membership.user))
     )
     group = session.scalar(query)
-    if group is None or not permissions.can_read(principal, group):
-        raise NotFound(f"no working group {slug!r}")
+    if group is None or not can_read_group(principal, group):
+        raise NotFound(N_("no such working group"))
     return group
 
 
@@ -87,9 +102,33 @@ def readable_group(
     """The group alone, without its members, for pages that only need its name and id."""
     query = select(WorkingGroup).where(WorkingGroup.slug == slug if slug is not None else WorkingGroup.id == group_id)
     group = session.scalar(query)
-    if group is None or not permissions.can_read(principal, group):
+    if group is None or not can_read_group(principal, group):
         raise NotFound(N_("no such working group"))
     return group
+
+
+def chosen_group(session: Session, principal: Principal, slug: str) -> WorkingGroup:
+    """A group picked from a list on a form: an unknown one is a wrong choice (422), not a missing page."""
+    group = find_by_slug(session, slug)
+    if group is None or not can_read_group(principal, group):
+        raise InvalidInput(N_("choose a working group from the list"))
+    return group
+
+
+def find_by_slug(session: Session, slug: str) -> WorkingGroup | None:
+    return session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+
+
+def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
+    if not principal.group_ids:
+        return []
+    query = select(WorkingGroup).where(WorkingGroup.id.in_(principal.group_ids)).order_by(WorkingGroup.name)
+    return session.scalars(query).all()
+
+
+def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
+    rows = session.execute(select(Membership.group_id, Membership.role).where(Membership.user_id == user_id))
+    return {group_id: MembershipRole(role) for group_id, role in rows}
 
 
 def chairs_of(group: WorkingGroup) -> list[User]:
@@ -106,59 +145,153 @@ def members_by_country(group: WorkingGroup) -> dict[str, list[MemberView]]:
     return dict(grouped)
 
 
+def recent_activity(
+    session: Session, principal: Principal, group: WorkingGroup, limit: int = 10
+) -> Sequence[AuditEvent]:
+    """What happened in the group lately, for those who may see its members; nobody else."""
+    if not rules.allows(principal, GroupAction.see_members, group):
+        return []
+    return audit.events_for(session, "working_group", group.id, limit=limit)
+
+
+# Details ------------------------------------------------------------------------------------------------------
+
+
 def _validated_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if slug in RESERVED_SLUGS:
-        raise InvalidInput(f"{slug!r} is reserved; choose another short name")
-    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > 64:
-        raise InvalidInput(N_("the short name may use lower-case letters, digits and single hyphens (at most 64)"))
+        raise InvalidInput(N_("That short name is reserved; choose another."), field="slug")
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > AREA_MAX:
+        raise InvalidInput(
+            N_("the short name may use lower-case letters, digits and single hyphens (at most 64)"), field="slug"
+        )
     return slug
+
+
+@dataclass(frozen=True)
+class GroupDetails:
+    """What the secretariat writes about a group, checked: names on one line, charters as Markdown."""
+
+    name: str
+    technology_area: str
+    charter: str
+    name_ja: str | None
+    charter_ja: str | None
+
+
+def _details(name: str, technology_area: str, charter: str, name_ja: str, charter_ja: str) -> GroupDetails:
+    with _field("name"):
+        name = text.one_line(name, N_("a working group's name"), NAME_MAX)
+    with _field("technology_area"):
+        technology_area = text.one_line(technology_area, N_("the technology area"), AREA_MAX).lower()
+    with _field("charter"):
+        charter = text.paragraphs(charter, N_("the charter"), CHARTER_MAX)
+    with _field("name_ja"):
+        japanese_name = text.one_line(name_ja, N_("the name in Japanese"), NAME_MAX, required=False)
+    with _field("charter_ja"):
+        japanese_charter = text.paragraphs(charter_ja, N_("the charter in Japanese"), CHARTER_MAX)
+    return GroupDetails(name, technology_area, charter, japanese_name or None, japanese_charter or None)
 
 
 def create_group(
     session: Session,
-    actor_id: int | None,
+    principal: Principal,
     *,
     slug: str,
     name: str,
     technology_area: str,
     charter: str = "",
+    name_ja: str = "",
+    charter_ja: str = "",
 ) -> WorkingGroup:
+    rules.require(principal, GroupAction.create, None)
     slug = _validated_slug(slug)
-    name = text.one_line(name, N_("a working group's name"), 160)
-    technology_area = text.one_line(technology_area, N_("the technology area"), 64).lower()
-    charter = text.paragraphs(charter, N_("the charter"), 50_000)
-    if session.scalar(select(WorkingGroup.id).where(WorkingGroup.slug == slug)) is not None:
-        raise Conflict(f"a working group {slug!r} already exists")
+    details = _details(name, technology_area, charter, name_ja, charter_ja)
+    if find_by_slug(session, slug) is not None:
+        raise Conflict(N_("A working group with this short name already exists; choose another."), field="slug")
     group = WorkingGroup(
-        slug=slug, name=name, technology_area=technology_area, charter=charter, status=GroupStatus.active
+        slug=slug,
+        name=details.name,
+        technology_area=details.technology_area,
+        charter=details.charter,
+        name_ja=details.name_ja,
+        charter_ja=details.charter_ja,
+        status=GroupStatus.active,
     )
     session.add(group)
     session.flush()
-    audit.record(session, actor_id, GroupEvent.create, "working_group", group.id, group_id=group.id, slug=slug)
+    audit.record(session, principal.user_id, GroupEvent.create, "working_group", group.id, group_id=group.id, slug=slug)
     return group
+
+
+def update_group(
+    session: Session,
+    principal: Principal,
+    group: WorkingGroup,
+    *,
+    name: str,
+    technology_area: str,
+    charter: str,
+    status: GroupStatus,
+    name_ja: str | None = None,
+    charter_ja: str | None = None,
+) -> WorkingGroup:
+    """Changes the details; `name_ja` / `charter_ja` None keep the Japanese as it is, "" removes it."""
+    rules.require(principal, GroupAction.edit, group)
+    if status is not group.status:
+        rules.require(principal, GroupAction.archive, group)
+    details = _details(
+        name,
+        technology_area,
+        charter,
+        group.name_ja or "" if name_ja is None else name_ja,
+        group.charter_ja or "" if charter_ja is None else charter_ja,
+    )
+    wanted = {
+        "name": details.name,
+        "technology_area": details.technology_area,
+        "charter": details.charter,
+        "name_ja": details.name_ja,
+        "charter_ja": details.charter_ja,
+        "status": status,
+    }
+    changed = [key for key, value in wanted.items() if getattr(group, key) != value]
+    for key in changed:
+        setattr(group, key, wanted[key])
+    if changed:
+        audit.record(
+            session, principal.user_id, GroupEvent.update, "working_group", group.id, group_id=group.id, changes=changed
+        )
+    return group
+
+
+# Members ------------------------------------------------------------------------------------------------------
 
 
 def add_member(
     session: Session,
-    actor_id: int | None,
+    principal: Principal,
     group: WorkingGroup,
     user: User,
     role: MembershipRole = MembershipRole.member,
 ) -> Membership:
-    if not permissions.may_be_member(user):
-        raise InvalidInput(N_("industry participants take part through consultations, not group membership"))
+    rules.require(principal, GroupAction.set_members, group)
+    if not may_be_member(user):
+        raise InvalidInput(
+            N_("industry participants take part through consultations, not group membership"), field="user_id"
+        )
     if role is MembershipRole.chair and user.role is not Role.delegate:
-        raise InvalidInput(N_("only a delegate may chair a working group"))
+        raise InvalidInput(N_("only a delegate may chair a working group"), field="role")
     existing = session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
     if existing is not None:
-        raise Conflict(f"{user.email} is already a member of {group.slug}")
-    membership = Membership(group_id=group.id, user_id=user.id, role=role)
+        raise Conflict(N_("That person is already a member of this working group."), field="user_id")
+    # Through the relationships, so a group loaded with its members lists the new one at once.
+    membership = Membership(group=group, user=user, role=role)
     session.add(membership)
     session.flush()
     audit.record(
         session,
-        actor_id,
+        principal.user_id,
         GroupEvent.member_add,
         "working_group",
         group.id,
@@ -169,59 +302,18 @@ def add_member(
     return membership
 
 
-def find_by_slug(session: Session, slug: str) -> WorkingGroup | None:
-    return session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
-
-
-def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
-    if not principal.group_ids:
-        return []
-    query = select(WorkingGroup).where(WorkingGroup.id.in_(principal.group_ids)).order_by(WorkingGroup.name)
-    return session.scalars(query).all()
-
-
-def update_group(
-    session: Session,
-    actor_id: int | None,
-    group: WorkingGroup,
-    *,
-    name: str,
-    technology_area: str,
-    charter: str,
-    status: GroupStatus,
-) -> WorkingGroup:
-    name = text.one_line(name, N_("a working group's name"), 160)
-    technology_area = text.one_line(technology_area, N_("the technology area"), 64).lower()
-    charter = text.paragraphs(charter, N_("the charter"), 50_000)
-    changes = {
-        key: {"from": str(old), "to": str(new)}
-        for key, old, new in (
-            ("name", group.name, name),
-            ("technology_area", group.technology_area, technology_area),
-            ("charter", group.charter, charter),
-            ("status", group.status.value, status.value),
-        )
-        if old != new
-    }
-    group.name, group.technology_area, group.charter, group.status = name, technology_area, charter, status
-    if changes:
-        audit.record(
-            session, actor_id, GroupEvent.update, "working_group", group.id, group_id=group.id, changes=list(changes)
-        )
-    return group
-
-
 def set_member_role(
-    session: Session, actor_id: int | None, group: WorkingGroup, user_id: int, role: MembershipRole
+    session: Session, principal: Principal, group: WorkingGroup, user_id: int, role: MembershipRole
 ) -> Membership:
+    rules.require(principal, GroupAction.set_members, group)
     membership = _membership(session, group, user_id)
     if role is MembershipRole.chair and membership.user.role is not Role.delegate:
-        raise InvalidInput(N_("only a delegate may chair a working group"))
+        raise InvalidInput(N_("only a delegate may chair a working group"), field="role")
     if membership.role is not role:
         membership.role = role
         audit.record(
             session,
-            actor_id,
+            principal.user_id,
             GroupEvent.member_role,
             "working_group",
             group.id,
@@ -232,24 +324,56 @@ def set_member_role(
     return membership
 
 
+@dataclass(frozen=True)
+class MembershipSet:
+    membership: Membership
+    added: bool  # a new member, rather than a member's new role
+
+
 def set_membership(
-    session: Session, actor_id: int | None, group: WorkingGroup, user_id: int, role: MembershipRole
-) -> Membership:
+    session: Session, principal: Principal, group: WorkingGroup, user_id: int, role: MembershipRole
+) -> MembershipSet:
     """Adds the person with this role, or changes the role of a member."""
+    rules.require(principal, GroupAction.set_members, group)
     if any(m.user_id == user_id for m in group.memberships):
-        return set_member_role(session, actor_id, group, user_id, role)
+        return MembershipSet(set_member_role(session, principal, group, user_id, role), added=False)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(N_("no such user"))
-    return add_member(session, actor_id, group, user, role)
+        raise NotFound(N_("no such user"), field="user_id")
+    return MembershipSet(add_member(session, principal, group, user, role), added=True)
 
 
-def remove_member(session: Session, actor_id: int | None, group: WorkingGroup, user_id: int) -> None:
+def get_member(session: Session, principal: Principal, group: WorkingGroup, user_id: int) -> MemberView:
+    """One member, for the page that asks "remove them?" (only those who may remove members see it)."""
+    rules.require(principal, GroupAction.set_members, group)
     membership = _membership(session, group, user_id)
-    session.delete(membership)
+    return MemberView(membership.user, membership.role)
+
+
+def remove_member(
+    session: Session, principal: Principal, group: WorkingGroup, user_id: int, *, reason: str = ""
+) -> User:
+    """Removes the member; the reason, when given, is kept on the audit trail. Returns who was removed."""
+    rules.require(principal, GroupAction.set_members, group)
+    membership = _membership(session, group, user_id)
+    with _field("reason"):
+        reason = text.one_line(reason, N_("the reason"), REASON_MAX, required=False)
+    removed = membership.user
+    # Out of the group's collection too (delete-orphan deletes the row), so the group reads right afterwards.
+    group.memberships.remove(membership)
+    session.flush()
+    data: dict[str, Any] = {"reason": reason} if reason else {}
     audit.record(
-        session, actor_id, GroupEvent.member_remove, "working_group", group.id, group_id=group.id, user_id=user_id
+        session,
+        principal.user_id,
+        GroupEvent.member_remove,
+        "working_group",
+        group.id,
+        group_id=group.id,
+        user_id=user_id,
+        **data,
     )
+    return removed
 
 
 def _membership(session: Session, group: WorkingGroup, user_id: int) -> Membership:
@@ -261,8 +385,9 @@ def _membership(session: Session, group: WorkingGroup, user_id: int) -> Membersh
     return membership
 
 
-def candidates_for(session: Session, group: WorkingGroup) -> Sequence[User]:
+def candidates_for(session: Session, principal: Principal, group: WorkingGroup) -> Sequence[User]:
     """Government participants and staff who are not members yet, for the secretariat's add-member form."""
+    rules.require(principal, GroupAction.set_members, group)
     members = select(Membership.user_id).where(Membership.group_id == group.id)
     query = (
         select(User)
@@ -271,8 +396,3 @@ def candidates_for(session: Session, group: WorkingGroup) -> Sequence[User]:
         .limit(500)
     )
     return session.scalars(query).all()
-
-
-def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
-    rows = session.execute(select(Membership.group_id, Membership.role).where(Membership.user_id == user_id))
-    return {group_id: MembershipRole(role) for group_id, role in rows}

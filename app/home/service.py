@@ -3,19 +3,28 @@ document, who acted and the version), what waits on them, and what is open to in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.access.principal import Principal
 from app.access.visibility import Visibility
 from app.audit import service as audit
+from app.core.pagination import PageRequest, Paginated
 from app.documents import permissions as document_permissions
+from app.documents import service as documents
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, ScreeningFinding, VersionText
+from app.groups import service as groups
+from app.groups.models import WorkingGroup
+from app.groups.permissions import GroupAction, readable_groups
+from app.groups.permissions import rules as group_rules
+from app.groups.service import GroupCard
+from app.users import registrations
 from app.users import service as users
+from app.users.models import Role, UserStatus
 
 
 @dataclass(frozen=True)
@@ -127,3 +136,70 @@ def public_documents(session: Session, principal: Principal, limit: int = 10) ->
         .limit(limit)
     )
     return [DocumentLine(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class SecretariatToday:
+    pending: int  # registrations waiting for approval
+    screening: int  # unmarked documents that matched the export-control screening list
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the home page shows one person."""
+
+    groups: Paginated[GroupCard]
+    my_groups: Sequence[WorkingGroup]
+    group_names: Mapping[int, WorkingGroup]  # the groups that news and document lines name
+    recent: list[NewsItem]
+    since: datetime | None  # the previous visit: news after it is marked new
+    can_create_group: bool
+    extracting: list[DocumentLine]
+    flagged: list[DocumentLine]
+    waiting_since: datetime | None  # a pending account's registration
+    open_to_industry: list[DocumentLine] | None  # None: not approved industry
+    console: SecretariatToday | None
+
+
+def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dashboard:
+    listing = groups.list_groups(session, principal, page)
+    recent: list[NewsItem] = []
+    if group_rules.allows(principal, GroupAction.see_members, None):
+        watched = sorted(principal.group_ids) or [card.group.id for card in listing.items]
+        recent = whats_new(session, principal, watched, limit=10)
+    since = waiting_since = None
+    if principal.is_authenticated:
+        account, since = users.record_home_visit(session, principal)
+        waiting_since = account.created_at if account.status is UserStatus.pending else None
+    industry = principal.is_active and principal.role is Role.industry
+    open_to_industry = public_documents(session, principal) if industry else None
+    console = None
+    if principal.is_staff:
+        screening = documents.unmarked_screening_matches(session, principal, limit=1)[1]
+        console = SecretariatToday(registrations.pending_count(session, principal), screening)
+    named = {item.group_id for item in recent} | {line.group_id for line in open_to_industry or []}
+    return Dashboard(
+        groups=listing,
+        my_groups=groups.groups_of(session, principal),
+        group_names=_groups_by_id(session, principal, named),
+        recent=recent,
+        since=since,
+        can_create_group=group_rules.allows(principal, GroupAction.create, None),
+        extracting=text_still_extracting(session, principal),
+        flagged=flagged_unmarked(session, principal),
+        waiting_since=waiting_since,
+        open_to_industry=open_to_industry,
+        console=console,
+    )
+
+
+def _groups_by_id(session: Session, principal: Principal, ids: set[int | None]) -> dict[int, WorkingGroup]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    query = (
+        select(WorkingGroup)
+        .where(WorkingGroup.id.in_(wanted), readable_groups(principal))
+        .options(defer(WorkingGroup.charter), defer(WorkingGroup.charter_ja))
+    )
+    return {group.id: group for group in session.scalars(query)}

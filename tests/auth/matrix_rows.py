@@ -22,6 +22,9 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/profile"): page_row(SIGNED_IN, 200, "/profile"),
     ("POST", "/profile/preferences"): page_row(SIGNED_IN, 303, "/profile/preferences", data={"language": "en"}),
     ("POST", "/profile/tokens"): page_row(ACTIVE, 200, "/profile/tokens", data={"name": "matrix"}),
+    ("GET", "/profile/tokens/{token_id}/revoke"): page_row(
+        SIGNED_IN, 200, lambda w, p: f"/profile/tokens/{w.token_id_of(p)}/revoke"
+    ),
     ("POST", "/profile/tokens/{token_id}/revoke"): page_row(
         SIGNED_IN, 303, lambda w, p: f"/profile/tokens/{w.token_id_of(p)}/revoke"
     ),

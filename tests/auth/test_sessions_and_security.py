@@ -14,6 +14,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.core.db import build_engine, build_sessionmaker, utcnow
 from app.demo import seed_demo
 from app.main import SESSION_COOKIE, create_app
@@ -119,8 +120,10 @@ def test_tokens_through_the_profile_page(browser_as, make_user, base_url: str) -
     assert httpx.get(f"{base_url}/api/v1/me", headers=bearer).status_code == 200
     page = http.get("/profile")
     assert token.group(1) not in page.text and "laptop" in page.text
-    token_id = re.search(r'action="/profile/tokens/(\d+)/revoke"', page.text)
+    token_id = re.search(r'href="/profile/tokens/(\d+)/revoke"', page.text)
     assert token_id
+    confirm = http.get(f"/profile/tokens/{token_id.group(1)}/revoke")
+    assert confirm.status_code == 200 and "Revoke the API token laptop?" in confirm.text
     assert http.post(f"/profile/tokens/{token_id.group(1)}/revoke", data={"csrf_token": CSRF_TOKEN}).status_code == 303
     assert httpx.get(f"{base_url}/api/v1/me", headers=bearer).status_code == 401
     bad = http.post("/profile/tokens", data={"name": "", "csrf_token": CSRF_TOKEN})
@@ -197,7 +200,7 @@ def test_token_creation_is_rate_limited_per_account(tmp_path: Path) -> None:
 
         with build_sessionmaker(engine)() as session, session.begin():
             _, raw = auth_service.create_token(
-                session, None, users.require_by_email(session, "e.carter@state.example.gov"), name="t"
+                session, SYSTEM, users.require_by_email(session, "e.carter@state.example.gov"), name="t"
             )
         engine.dispose()
         with serve(app) as base:

@@ -152,7 +152,7 @@ def test_pending_user_is_refused_member_pages(client: httpx.Client, db: Session)
     client.post("/auth/onboarding", data={"csrf_token": token, "organisation": "ChipCo", "country": "US"})
     refused = client.get("/admin/approvals")
     assert refused.status_code == 403
-    assert "pending" in refused.text
+    assert "waiting for approval" in refused.text
 
 
 @pytest.mark.parametrize("mode", ["signature", "audience", "nonce", "issuer", "expired"])

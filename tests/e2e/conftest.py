@@ -20,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from app.access.principal import SYSTEM
 from app.core.config import PROJECT_ROOT
 from app.core.db import build_engine, build_sessionmaker
 from app.groups import service as groups
@@ -49,14 +50,14 @@ def seed(url: str) -> None:
     engine = build_engine(url)
     with build_sessionmaker(engine)() as session, session.begin():
         users.create_user(
-            session, None, email="officer@quad-secretariat.example", display_name="Sam Officer", role=Role.secretariat
+            session, SYSTEM, email="officer@quad-secretariat.example", display_name="Sam Officer", role=Role.secretariat
         )
         users.create_user(
-            session, None, email="ada@quad-secretariat.example", display_name="Ada Admin", role=Role.admin
+            session, SYSTEM, email="ada@quad-secretariat.example", display_name="Ada Admin", role=Role.admin
         )
         alice = users.create_user(
             session,
-            None,
+            SYSTEM,
             email="alice@state.example.gov",
             display_name="Alice Walker",
             role=Role.delegate,
@@ -64,22 +65,22 @@ def seed(url: str) -> None:
         )
         group = groups.create_group(
             session,
-            None,
+            SYSTEM,
             slug="semiconductors",
             name="Semiconductors Working Group",
             technology_area="semiconductors",
             charter="Maps the **semiconductor** supply chain.",
         )
-        groups.add_member(session, None, group, alice, MembershipRole.chair)
+        groups.add_member(session, SYSTEM, group, alice, MembershipRole.chair)
         hanako = users.create_user(
             session,
-            None,
+            SYSTEM,
             email="hanako@mofa.example.go.jp",
             display_name="Hanako Yamada",
             role=Role.delegate,
             country="JP",
         )
-        groups.add_member(session, None, group, hanako, MembershipRole.member)
+        groups.add_member(session, SYSTEM, group, hanako, MembershipRole.member)
     engine.dispose()
 
 
@@ -96,6 +97,8 @@ def e2e_base_url(e2e_port: int, idp_file: Path, tmp_path_factory: pytest.TempPat
             "QUAD_BASE_URL": base,
             "QUAD_IDP_FILE": str(idp_file),
             "QUAD_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data")),
+            # Every journey signs in from 127.0.0.1, many times a minute; the limits are tested on their own.
+            "QUAD_LOGIN_RATE_LIMIT": "10000/minute",
         }
         log = tmp_path_factory.mktemp("e2e-log") / "server.log"
         with log.open("w") as out:

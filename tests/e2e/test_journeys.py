@@ -37,6 +37,7 @@ def test_delegate_signs_in_opens_group_switches_language_and_signs_out(journey: 
     token = page.locator("#new-token code").inner_text()
     assert token.startswith("qd_")
     expect(page.locator("#curl-example")).to_contain_text(f"Bearer {token}")
+    expect(page.locator("main .success-banner")).to_contain_text("API token journey laptop created.")
     copy = page.locator("button[data-copy-target=new-token]")
     expect(copy).to_be_visible()
     copy.click()
@@ -193,9 +194,11 @@ def test_secretariat_creates_a_group_and_adds_a_member(journey: Journey) -> None
     page.fill("#charter", "Research security for **quantum** technologies.")
     journey.click("main button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Quantum Working Group")
-    page.select_option("#new-member", label="Hanako Yamada — Japan")
-    page.select_option("#new-role", "chair")
+    expect(page.locator("main .success-banner")).to_contain_text("Working group Quantum Working Group created.")
+    page.select_option("#user_id", label="Hanako Yamada — Japan")
+    page.select_option("#role", "chair")
     journey.click("text=Add member")
+    expect(page.locator("main .success-banner")).to_contain_text("Hanako Yamada was added.")
     expect(page.locator("main table")).to_contain_text("Hanako Yamada")
 
 
@@ -265,12 +268,97 @@ def test_admin_finds_a_delegate_and_disables_them_after_confirming(journey: Jour
     journey.click("text=Save changes")
     expect(page.locator("h1")).to_have_text("Are you sure?")
     journey.click("text=Yes, make the change")
-    expect(page.locator("main [role=status]")).to_contain_text("The account was changed")
+    expect(page.locator("main [role=status]")).to_contain_text("The account of Hanako Yamada was changed.")
     expect(page.locator("main")).to_contain_text("Left the delegation")
     page.select_option("#status", "active")
     page.fill("#reason", "Back in the delegation")
     journey.click("text=Save changes")
     expect(page.locator("main")).to_contain_text("Back in the delegation")
+
+
+def test_secretariat_removes_a_member_after_confirming_with_a_reason(journey: Journey) -> None:
+    """The manage page's Remove link asks first, on a page of its own; the reason is kept and the change shown."""
+    page = journey.page
+    journey.sign_in("Quad Secretariat Login", "sec")
+    journey.goto("/groups/quantum/manage")
+    journey.click("a[aria-label='Remove Hanako Yamada']")
+    expect(page.locator("h1")).to_have_text("Remove Hanako Yamada from Quantum Working Group?")
+    journey.click("text=No, keep them")
+    expect(page.locator("main table")).to_contain_text("Hanako Yamada")
+    journey.click("a[aria-label='Remove Hanako Yamada']")
+    page.fill("#reason", "Chairs the semiconductors group instead")
+    journey.click("text=Yes, remove them")
+    expect(page.locator("h1")).to_have_text("Manage Quantum Working Group")
+    expect(page.locator("main .success-banner")).to_contain_text("Hanako Yamada was removed from the working group.")
+    expect(page.locator("main table")).not_to_contain_text("Hanako Yamada")
+    journey.goto("/groups/quantum")
+    expect(page.locator("#activity ~ ul")).to_contain_text("A member left")
+
+
+def test_industry_registration_is_rejected_with_a_reason(journey: Journey, browser, e2e_base_url, visits) -> None:
+    page = journey.page
+    journey.sign_in("Industry Login", "carol")
+    page.fill("#organisation", "ChipCo")
+    page.select_option("#country", "US")
+    journey.click("main button[type=submit]")
+
+    officer_context = browser.new_context(locale="en-US")
+    officer = Journey(officer_context.new_page(), e2e_base_url, visits)
+    officer.sign_in("Quad Secretariat Login", "sec")
+    officer.goto("/admin/approvals")
+    officer.click("a[aria-label='Reject Carol Chen']")
+    expect(officer.page.locator("h1")).to_have_text("Reject the registration of Carol Chen?")
+    officer.page.fill("#reason", "Not a company of a Quad country")
+    officer.click("text=Yes, reject the registration")
+    expect(officer.page.locator("main .success-banner")).to_contain_text("The registration of Carol Chen was rejected.")
+    expect(officer.page.locator("#decisions ~ ul")).to_contain_text("Not a company of a Quad country")
+    officer_context.close()
+
+
+def test_admin_change_with_an_error_then_revokes_a_token_from_the_console(journey: Journey) -> None:
+    """A change without a reason comes back with the error summary and the message beside the field, the chosen
+    role kept; then the change, and a token revoked with a reason after confirming."""
+    page = journey.page
+    journey.sign_in("Quad Secretariat Login", "ada")
+    journey.goto("/admin/users?q=alice")
+    journey.click("main table >> text=Alice Walker")
+    page.select_option("#role", "observer")
+    journey.click("text=Save changes")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.locator("a[href='#reason']")).to_contain_text("give a reason for the change")
+    expect(page.locator("#reason-error")).to_contain_text("give a reason for the change")
+    expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#role")).to_have_value("observer")
+    summary.locator("a[href='#reason']").click()
+    expect(page.locator("#reason")).to_be_focused()
+    page.fill("#reason", "Observes this year")
+    journey.click("text=Save changes")
+    expect(page.locator("main .success-banner")).to_contain_text("The account of Alice Walker was changed.")
+    page.select_option("#role", "delegate")
+    page.fill("#reason", "Back in the delegation")
+    journey.click("text=Save changes")
+    expect(page.locator("main")).to_contain_text("Back in the delegation")
+
+    journey.click("a[aria-label='Revoke token journey laptop']")
+    expect(page.locator("h1")).to_have_text("Revoke the API token journey laptop?")
+    page.fill("#reason", "Laptop replaced")
+    journey.click("text=Yes, revoke the token")
+    expect(page.locator("main .success-banner")).to_contain_text("API token journey laptop revoked.")
+    expect(page.locator("#tokens ~ table")).to_contain_text("Revoked")
+
+
+def test_delegate_opens_the_revoke_page_of_a_token_and_keeps_it(journey: Journey) -> None:
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/profile")
+    page.fill("#token-name", "desk")
+    journey.click("button:has-text('Create token')")
+    journey.click("a[aria-label='Revoke token desk']")
+    expect(page.locator("h1")).to_have_text("Revoke the API token desk?")
+    journey.click("text=No, keep it")
+    expect(page.locator("h1")).to_have_text("Profile")
+    expect(page.locator("a[aria-label='Revoke token desk']")).to_be_visible()
 
 
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:

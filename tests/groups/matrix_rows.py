@@ -49,4 +49,13 @@ ROWS: dict[tuple[str, str], Row] = {
         lambda w, p: f"/groups/{w.group_slug}/members",
         data=lambda w: {"user_id": str(w.fresh_member()), "role": "observer"},
     ),
+    ("GET", "/groups/{slug}/members/{user_id}/remove"): page_row(
+        STAFF, 200, lambda w, p: f"/groups/{w.group_slug}/members/{w.fresh_member()}/remove"
+    ),
+    ("POST", "/groups/{slug}/members/{user_id}/remove"): page_row(
+        STAFF,
+        303,
+        lambda w, p: f"/groups/{w.group_slug}/members/{w.fresh_member()}/remove",
+        data={"reason": "matrix"},
+    ),
 }

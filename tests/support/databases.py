@@ -55,6 +55,7 @@ def migrated_scratch_database(prefix: str = "quad_scratch") -> Iterator[str]:
 
 def committed_delegate_token(url: str, *, group_slug: str = "g", name: str = "A Delegate") -> str:
     """Commits a US delegate who belongs to one working group; returns an API token for them."""
+    from app.access.principal import SYSTEM
     from app.auth import service as auth_service
     from app.core.db import build_engine, build_sessionmaker
     from app.groups import service as groups
@@ -65,11 +66,11 @@ def committed_delegate_token(url: str, *, group_slug: str = "g", name: str = "A 
     try:
         with build_sessionmaker(engine)() as session, session.begin():
             user = users.create_user(
-                session, None, email=f"{group_slug}@gov.example", display_name=name, role=Role.delegate, country="US"
+                session, SYSTEM, email=f"{group_slug}@gov.example", display_name=name, role=Role.delegate, country="US"
             )
-            group = groups.create_group(session, None, slug=group_slug, name=group_slug.upper(), technology_area="x")
-            groups.add_member(session, None, group, user)
-            _, token = auth_service.create_token(session, None, user, name="test")
+            group = groups.create_group(session, SYSTEM, slug=group_slug, name=group_slug.upper(), technology_area="x")
+            groups.add_member(session, SYSTEM, group, user)
+            _, token = auth_service.create_token(session, SYSTEM, user, name="test")
     finally:
         engine.dispose()
     return token

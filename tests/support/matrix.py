@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.auth import service as auth_service
 from app.groups import service as groups_service
 from app.groups.models import WorkingGroup
@@ -45,7 +46,7 @@ class World:
     def fresh_member(self) -> int:
         self.counter += 1
         user = self.make_user(Role.delegate, "AU", email=f"m{self.counter}@gov.example")
-        groups_service.add_member(self.db, None, self.group, user)
+        groups_service.add_member(self.db, SYSTEM, self.group, user)
         self.db.commit()
         return user.id
 
@@ -55,7 +56,7 @@ class World:
 
     def token_id_of(self, who: str) -> int:
         user = self.users.get(who) or self.users["us_delegate"]
-        token, _ = auth_service.create_token(self.db, None, user, name="matrix")
+        token, _ = auth_service.create_token(self.db, SYSTEM, user, name="matrix")
         self.db.commit()
         return token.id
 

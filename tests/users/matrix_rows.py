@@ -43,4 +43,21 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/admin/approvals/{user_id}"): page_row(
         STAFF, 303, lambda w, p: f"/admin/approvals/{w.fresh_pending()}", data={"decision": "approve"}
     ),
+    ("GET", "/admin/approvals/{user_id}/reject"): page_row(
+        STAFF, 200, lambda w, p: f"/admin/approvals/{w.fresh_pending()}/reject"
+    ),
+    ("POST", "/admin/approvals/{user_id}/reject"): page_row(
+        STAFF, 303, lambda w, p: f"/admin/approvals/{w.fresh_pending()}/reject", data={"reason": "matrix"}
+    ),
+    ("GET", "/admin/users/{user_id}/tokens/{token_id}/revoke"): page_row(
+        {"admin"},
+        200,
+        lambda w, p: f"/admin/users/{w.users['jp_delegate'].id}/tokens/{w.token_id_of('jp_delegate')}/revoke",
+    ),
+    ("POST", "/admin/users/{user_id}/tokens/{token_id}/revoke"): page_row(
+        {"admin"},
+        303,
+        lambda w, p: f"/admin/users/{w.users['jp_delegate'].id}/tokens/{w.token_id_of('jp_delegate')}/revoke",
+        data={"reason": "matrix"},
+    ),
 }

@@ -1,3 +1,5 @@
+"""`/api/v1/countries`: the four Quad countries."""
+
 from __future__ import annotations
 
 from app.access.policy import AnyPrincipal
@@ -10,8 +12,6 @@ from app.web.deps import DbSession, Page
 api = api_router(prefix="/api/v1/countries", tags=["countries"])
 
 
-@api.get("", summary="The Quad countries, with names, capitals and time zones")
+@api.get("", summary="The Quad countries, with names, capitals and time zones", name="countries.api.list")
 def list_countries(db: DbSession, page: Page, _: AnyPrincipal) -> PageOut[CountryOut]:
-    countries = service.list_countries(db)
-    window = countries[page.offset : page.offset + page.size]
-    return PageOut.of([CountryOut.model_validate(c) for c in window], page, len(countries))
+    return PageOut.of_result(service.list_countries(db, page), CountryOut.model_validate)
