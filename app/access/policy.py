@@ -88,7 +88,7 @@ class Policy:
 
 def _refusal(principal: Principal) -> str:
     if principal.status is UserStatus.pending:
-        return N_("Your registration is pending: the secretariat has not approved it yet.")
+        return N_("Your account is waiting for approval; the secretariat has not approved it yet.")
     if principal.status is UserStatus.disabled:
         return N_("Your account is disabled. Write to the secretariat if you think this is a mistake.")
     return N_("You do not have access to this page.")

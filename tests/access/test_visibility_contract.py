@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 import app.models  # noqa: F401  (every domain's models, as Alembic sees them)
-from app.access.principal import ANONYMOUS, Principal
+from app.access.principal import ANONYMOUS, SYSTEM, Principal
 from app.access.visibility import InheritsVisibility, Visibility
 from app.auth import service as auth_service
 from app.core.db import Base
@@ -55,7 +55,7 @@ def world(db: Session, make_user: Any, make_group: Any) -> World:
     archived = make_group("vis-archived", (us_delegate, member), (au_delegate, member))
     groups.update_group(
         db,
-        None,
+        SYSTEM,
         archived,
         name=archived.name,
         technology_area=archived.technology_area,
