@@ -119,6 +119,8 @@ def flagged_unmarked(session: Session, principal: Principal, limit: int = 10) ->
             Document.controlled.is_(False),
             _not_withdrawn(),
             flagged,
+            # The one metadata rule, so an archived group's titles stay hidden here as everywhere else.
+            document_permissions.readable_documents(principal),
         )
         .order_by(Document.updated_at.desc(), Document.id.desc())
         .limit(limit)

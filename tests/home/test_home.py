@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.access.visibility import Visibility
 from app.core.db import utcnow
 from app.documents.models import DocumentVersion, ExtractionStatus, VersionText
-from app.groups.models import MembershipRole
+from app.groups.models import GroupStatus, MembershipRole
 from app.users.models import Role, UserStatus
 from tests.support.documents import make_document
 
@@ -85,3 +85,18 @@ def test_secretariat_sees_approvals_and_screening_counts_with_links(browser_as, 
     assert 'href="/admin/screening">1 unmarked document matched the screening list' in section
     assert 'href="/admin/users"' in section
     assert 'id="secretariat-today"' not in browser_as(us).get("/").text
+
+
+def test_an_archived_groups_flagged_documents_stay_hidden_from_its_delegates(
+    browser_as, make_user, make_group, db: Session, app
+) -> None:
+    """The home page's screening reminder follows the one metadata rule: an archived group is hidden from all but
+    the secretariat, its titles included."""
+    us = make_user(Role.delegate, "US")
+    group = make_group("old-semis", (us, MembershipRole.member))
+    make_document(db, app, us, group, title="Scanner survey", content=b"We compare EUV lithography scanners.\n")
+    before = browser_as(us).get("/").text.split('id="waiting-on-you"')[1].split("</section>")[0]
+    assert "Scanner survey" in before
+    group.status = GroupStatus.archived
+    db.commit()
+    assert "Scanner survey" not in browser_as(us).get("/").text
