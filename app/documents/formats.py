@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from app.core.errors import N_
+
 __all__ = [
     "ExtractionFailed",
     "FileKind",
@@ -50,53 +52,63 @@ CONTENT_TYPES: dict[FileKind, str] = {
 
 
 class UnsupportedFileType(Exception):
-    """The file is not one of the kinds we accept; the message says what it seems to be."""
+    """The file is not one of the kinds we accept; the message says what it seems to be.
+
+    `message` is an N_() template and `params` fill it, so an upload page can say it in the reader's language;
+    str() is the English sentence."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
 
 
 class ExtractionFailed(Exception):
     """The file has the right kind but its text could not be read (damaged, encrypted)."""
 
 
-ACCEPTED = "PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), Markdown or plain text"
+ACCEPTED = N_("PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), Markdown or plain text")
+LOOKS_LIKE = N_("This looks like %(what)s. Upload %(accepted)s.")
+BINARY = N_("a binary file")
 
 # (offset, magic, what it is) for formats people upload by mistake. Checked before the text test, so each
 # magic is long or binary enough not to be the start of ordinary text.
 SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x7fELF", "a Linux program"),
-    (0, b"MZ", "a Windows program"),
-    (0, b"\xfe\xed\xfa\xce", "a macOS program"),
-    (0, b"\xfe\xed\xfa\xcf", "a macOS program"),
-    (0, b"\xce\xfa\xed\xfe", "a macOS program"),
-    (0, b"\xcf\xfa\xed\xfe", "a macOS program"),
-    (0, b"\xca\xfe\xba\xbe", "a macOS or Java program"),
-    (0, b"\x00asm", "a WebAssembly program"),
-    (0, b"#!", "a script"),
-    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (0, b"\xff\xd8\xff", "a JPEG image"),
-    (0, b"GIF87a", "a GIF image"),
-    (0, b"GIF89a", "a GIF image"),
-    (0, b"II*\x00", "a TIFF image"),
-    (0, b"MM\x00*", "a TIFF image"),
-    (0, b"\x00\x00\x01\x00", "an icon image"),
-    (8, b"WEBP", "a WebP image"),
-    (4, b"ftypheic", "a HEIC image"),
-    (4, b"ftyp", "a video or audio file"),
-    (8, b"WAVE", "an audio file"),
-    (8, b"AVI ", "a video file"),
-    (0, b"ID3", "an audio file"),
-    (0, b"OggS", "an audio or video file"),
-    (0, b"fLaC", "an audio file"),
-    (0, b"\x1a\x45\xdf\xa3", "a video file"),
-    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (0, b"Rar!\x1a\x07", "a RAR archive"),
-    (0, b"\x1f\x8b", "a gzip archive"),
-    (0, b"\xfd7zXZ\x00", "an xz archive"),
-    (0, b"\x28\xb5\x2f\xfd", "a zstd archive"),
-    (4, b"1AY&SY", "a bzip2 archive"),
-    (257, b"ustar", "a tar archive"),
-    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-format or password-protected Office file"),
-    (0, b"SQLite format 3\x00", "an SQLite database"),
-    (0, b"{\\rtf", "an RTF document"),
+    (0, b"\x7fELF", N_("a Linux program")),
+    (0, b"MZ", N_("a Windows program")),
+    (0, b"\xfe\xed\xfa\xce", N_("a macOS program")),
+    (0, b"\xfe\xed\xfa\xcf", N_("a macOS program")),
+    (0, b"\xce\xfa\xed\xfe", N_("a macOS program")),
+    (0, b"\xcf\xfa\xed\xfe", N_("a macOS program")),
+    (0, b"\xca\xfe\xba\xbe", N_("a macOS or Java program")),
+    (0, b"\x00asm", N_("a WebAssembly program")),
+    (0, b"#!", N_("a script")),
+    (0, b"\x89PNG\r\n\x1a\n", N_("a PNG image")),
+    (0, b"\xff\xd8\xff", N_("a JPEG image")),
+    (0, b"GIF87a", N_("a GIF image")),
+    (0, b"GIF89a", N_("a GIF image")),
+    (0, b"II*\x00", N_("a TIFF image")),
+    (0, b"MM\x00*", N_("a TIFF image")),
+    (0, b"\x00\x00\x01\x00", N_("an icon image")),
+    (8, b"WEBP", N_("a WebP image")),
+    (4, b"ftypheic", N_("a HEIC image")),
+    (4, b"ftyp", N_("a video or audio file")),
+    (8, b"WAVE", N_("an audio file")),
+    (8, b"AVI ", N_("a video file")),
+    (0, b"ID3", N_("an audio file")),
+    (0, b"OggS", N_("an audio or video file")),
+    (0, b"fLaC", N_("an audio file")),
+    (0, b"\x1a\x45\xdf\xa3", N_("a video file")),
+    (0, b"7z\xbc\xaf\x27\x1c", N_("a 7-Zip archive")),
+    (0, b"Rar!\x1a\x07", N_("a RAR archive")),
+    (0, b"\x1f\x8b", N_("a gzip archive")),
+    (0, b"\xfd7zXZ\x00", N_("an xz archive")),
+    (0, b"\x28\xb5\x2f\xfd", N_("a zstd archive")),
+    (4, b"1AY&SY", N_("a bzip2 archive")),
+    (257, b"ustar", N_("a tar archive")),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", N_("an old-format or password-protected Office file")),
+    (0, b"SQLite format 3\x00", N_("an SQLite database")),
+    (0, b"{\\rtf", N_("an RTF document")),
 )
 TEXT_MAGICS = (b"#!", b"{\\rtf")
 OOXML_PARTS = {
@@ -122,7 +134,7 @@ def sniff(path: Path, filename: str) -> FileKind:
     with path.open("rb") as f:
         head = f.read(4096)
     if not head:
-        raise UnsupportedFileType("The file is empty.")
+        raise UnsupportedFileType(N_("The file is empty."))
     if head.startswith(b"%PDF-"):
         return FileKind.pdf
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -132,14 +144,14 @@ def sniff(path: Path, filename: str) -> FileKind:
         if head[offset : offset + len(magic)] == magic and (
             magic in TEXT_MAGICS or b"\x00" in head or not _printable(magic)
         ):
-            raise UnsupportedFileType(f"This looks like {what}. Upload {ACCEPTED}.")
+            raise UnsupportedFileType(LOOKS_LIKE, what=what, accepted=ACCEPTED)
     # PDF readers find the header anywhere in the first 1024 bytes (after whitespace or junk); so must we,
     # or a real PDF would be taken for text and a marked one served unstamped. Checked after the program
     # signatures, so a program with "%PDF-" inside is still refused.
     if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
         return FileKind.pdf
     if head.lstrip().lower().startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        raise UnsupportedFileType(f"This looks like an SVG image. Upload {ACCEPTED}.")
+        raise UnsupportedFileType(LOOKS_LIKE, what=N_("an SVG image"), accepted=ACCEPTED)
     sample = _check_text(path)
     if filename.lower().endswith((".md", ".markdown")) or MARKDOWN.search(sample):
         return FileKind.markdown
@@ -175,17 +187,18 @@ def _sniff_zip(path: Path) -> FileKind:
     except UnsupportedFileType:
         raise
     except Exception as exc:  # bad headers, encrypted or unknown compression: all just "not usable"
-        raise UnsupportedFileType("This looks like a damaged ZIP archive.") from exc
+        raise UnsupportedFileType(N_("This looks like a damaged ZIP archive.")) from exc
     kinds = [kind for part, kind in OOXML_PARTS.items() if part in names]
     if not types or len(kinds) != 1:
         if "mimetype" in names:
-            raise UnsupportedFileType(f"This looks like an OpenDocument or e-book file. Upload {ACCEPTED}.")
-        raise UnsupportedFileType(f"This looks like a ZIP archive. Upload {ACCEPTED}.")
+            raise UnsupportedFileType(LOOKS_LIKE, what=N_("an OpenDocument or e-book file"), accepted=ACCEPTED)
+        raise UnsupportedFileType(LOOKS_LIKE, what=N_("a ZIP archive"), accepted=ACCEPTED)
     kind = kinds[0]
     # Macros run code on the reader's machine; the plain formats cannot hold them.
     if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in names):
         raise UnsupportedFileType(
-            f"This is a macro-enabled Office file. Save it without macros as {OOXML_SAVE_AS[kind]} and upload that."
+            N_("This is a macro-enabled Office file. Save it without macros as %(extension)s and upload that."),
+            extension=OOXML_SAVE_AS[kind],
         )
     return kind
 
@@ -201,7 +214,7 @@ def _check_unpacked_sizes(archive: zipfile.ZipFile) -> None:
         too_big = info.file_size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES
         packed = max(info.compress_size, 1)
         if too_big or (info.file_size >= RATIO_CHECKED_FROM and info.file_size / packed > MAX_RATIO):
-            raise UnsupportedFileType("This file unpacks to far more data than a document holds.")
+            raise UnsupportedFileType(N_("This file unpacks to far more data than a document holds."))
 
 
 def _check_text(path: Path) -> str:
@@ -213,16 +226,18 @@ def _check_text(path: Path) -> str:
             while chunk := f.read(CHUNK):
                 text = decoder.decode(chunk)
                 if "\x00" in text:
-                    raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+                    raise UnsupportedFileType(LOOKS_LIKE, what=BINARY, accepted=ACCEPTED)
                 chars += len(text)
                 controls += len(CONTROL.findall(text))
                 if len(sample) < 65536:
                     sample += text[: 65536 - len(sample)]
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise UnsupportedFileType(f"This is not a supported file (text must be UTF-8). Upload {ACCEPTED}.") from exc
+        raise UnsupportedFileType(
+            N_("This is not a supported file (text must be UTF-8). Upload %(accepted)s."), accepted=ACCEPTED
+        ) from exc
     if controls > max(8, chars // 1000):
-        raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+        raise UnsupportedFileType(LOOKS_LIKE, what=BINARY, accepted=ACCEPTED)
     return sample
 
 

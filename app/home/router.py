@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from app.access.policy import AnyPrincipal
 from app.core.config import PROJECT_ROOT
+from app.core.pagination import PageRequest
 from app.core.routing import page_router, writes_audit
-from app.documents import service as documents
+from app.documents import queries as documents
 from app.groups import permissions as group_permissions
 from app.groups import service as groups
 from app.home import service as home_service
@@ -61,7 +62,7 @@ def home(request: Request, db: DbSession, principal: AnyPrincipal, settings: App
     if principal.is_staff:
         context["console"] = {
             "pending": users.pending_count(db),
-            "screening": documents.unmarked_screening_matches(db, principal, limit=1)[1],
+            "screening": documents.screening_matches(db, principal, PageRequest(size=1)).total,
         }
     return render(request, "home.html", context)
 
