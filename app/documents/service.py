@@ -156,8 +156,8 @@ def create_document(
 ) -> Document:
     """A new document and its first version. A marking given here is on the document before its first byte is
     stored, so a controlled file never exists unmarked, not even inside the transaction."""
-    fields = _validated(fields)
     shelf_rules.require(principal, ShelfAction.create, Shelf(group.id, fields.owner_country))
+    fields = _validated(fields)
     checked = _validated_marking(marking) if marking is not None else None
     document = Document(
         group_id=group.id,
