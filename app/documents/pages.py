@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.access.principal import Principal
 from app.access.visibility import Visibility
-from app.core.errors import N_, PayloadTooLarge
+from app.core.errors import N_
 from app.core.routing import page_router, writes_audit
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents import content, delivery, permissions, queries, redline, service
@@ -32,7 +32,7 @@ from app.documents.deps import (
 )
 from app.documents.forms import DocumentForm, chosen_file
 from app.documents.models import ControlCategory, Document, DocumentType
-from app.documents.uploads import size_limit
+from app.documents.uploads import size_limit, too_large
 from app.groups.models import WorkingGroup
 from app.web.deps import MAX_ID, DbSession, ObjectId, Page
 from app.web.forms import NO_ERRORS, FormErrors, FormReader, form_page
@@ -58,8 +58,7 @@ def _marker_errors(request: Request) -> FormErrors:
     """The upload guard sends an oversized browser upload back to its form with `?error=too_large`."""
     if request.query_params.get("error") != TOO_LARGE:
         return NO_ERRORS
-    too_large = N_("The file is larger than the %(limit)s limit.")
-    return FormErrors.of(request, PayloadTooLarge(too_large, limit=_upload_limit(request), field="file"))
+    return FormErrors.of(request, too_large(request.app.state.settings.max_upload_bytes))
 
 
 def _choices(request: Request, principal: Principal, group: WorkingGroup) -> dict[str, Any]:

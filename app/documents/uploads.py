@@ -44,6 +44,14 @@ def size_limit(max_bytes: int) -> str:
     return f"{max_bytes / MIB:g} MB"
 
 
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    """The refusal of a file over the limit, on the form's file field (also shown when the upload guard sends an
+    oversized browser upload back to its form)."""
+    return PayloadTooLarge(
+        N_("The file is larger than the %(limit)s limit."), limit=size_limit(max_bytes), field="file"
+    )
+
+
 @dataclass(frozen=True)
 class ReceivedFile:
     staged: StagedFile
@@ -58,9 +66,7 @@ def _received(storage: Storage, upload: Upload, max_bytes: int) -> Iterator[Rece
     try:
         staged = storage.stage(upload.source, max_bytes=max_bytes)
     except PayloadTooLarge:
-        raise PayloadTooLarge(
-            N_("The file is larger than the %(limit)s limit."), limit=size_limit(max_bytes), field="file"
-        ) from None
+        raise too_large(max_bytes) from None
     except InvalidInput:
         raise InvalidInput(N_("The file is empty."), field="file") from None
     try:

@@ -2,6 +2,10 @@
 
 GOV.UK pattern: an error summary at the top linking to each field, a message beside the field, and what the
 person typed kept. Templates use `templates/_macros/forms.html` (`error_summary`, `field_error`).
+
+Forms are taken as the strings a browser sends, so a bad choice or a missing field is a message beside its field
+rather than FastAPI's generic 422 page: `parse_choice` reads a select into its enum, and `FormReader` keeps every
+field's refusal so the summary lists them all at once (`InvalidForm`).
 """
 
 from __future__ import annotations
