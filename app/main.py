@@ -22,8 +22,8 @@ from app.core.config import PROJECT_ROOT, Settings, get_settings, private_direct
 from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
 from app.documents import extraction, screening
-from app.documents.router import api as documents_api
-from app.documents.router import pages as documents_pages
+from app.documents.api import api as documents_api
+from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages

@@ -57,7 +57,7 @@ from app.documents.models import (
     ExtractionStatus,
     VersionText,
 )
-from app.documents.service import get_document
+from app.documents.queries import get_document
 from app.groups.models import Membership, WorkingGroup
 from app.users.models import Role, User
 from bench.files import BenchFile, bench_files, file_digests, remove_files, store_files

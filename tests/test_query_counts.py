@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.access.principal import SYSTEM
 from app.auth import service as auth_service
+from app.documents import queries as documents_queries
 from app.documents import service as documents_service
 from app.groups import service as groups_service
 from app.groups.models import MembershipRole, WorkingGroup
@@ -137,7 +138,7 @@ class World:
             )
             self.documents.append(document.id)
         principal = auth_service.principal_for(self.db, self.viewer)
-        first = documents_service.get_document(self.db, principal, self.documents[0])
+        first = documents_queries.get_document(self.db, principal, self.documents[0])
         limits = documents_service.UploadLimits(max_bytes=1024 * 1024)
         while self.versions < versions:
             upload = documents_service.Upload(io.BytesIO(f"Revision {self.versions}.".encode()), "note.txt")

@@ -1,6 +1,6 @@
 """Text extraction that cannot take a web worker down, and that is never lost.
 
-- The extractor runs in a child process (`python -m app.documents.formats`) limited in memory (RLIMIT_AS),
+- The extractor runs in a child process (`python -m app.documents.readers`) limited in memory (RLIMIT_AS),
   CPU time and wall time; a killed or timed-out child is a failed extraction with a clear reason.
 - `record_result` is the one place an extraction result is written into a version's VersionText row.
 - Large files get an `ExtractionJob` in the upload's own transaction. Each app instance runs an
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
 from app.core.db import utcnow
-from app.documents import formats, screening
+from app.documents import formats, readers, screening
 from app.documents.events import DocumentEvent
 from app.documents.models import (
     DocumentVersion,
@@ -60,7 +60,7 @@ MAX_ERROR = 300
 class ExtractionLimits:
     memory_bytes: int = 512 * 1024 * 1024
     timeout_seconds: int = 60
-    max_chars: int = formats.MAX_TEXT_CHARS
+    max_chars: int = readers.MAX_TEXT_CHARS
     attempts: int = 3
     retry_seconds: int = 30
 
@@ -107,7 +107,7 @@ def extract_in_sandbox(path: Path, kind: formats.FileKind, limits: ExtractionLim
     command = [
         sys.executable,
         "-m",
-        "app.documents.formats",
+        "app.documents.readers",
         kind.value,
         str(path),
         str(limits.max_chars),
@@ -134,7 +134,7 @@ def extract_in_sandbox(path: Path, kind: formats.FileKind, limits: ExtractionLim
     elapsed = time.monotonic() - started
     memory_mb = limits.memory_bytes // (1024 * 1024)
     out_of_memory = f"Text extraction needed more than its {memory_mb} MB memory limit and was stopped."
-    if done.returncode == formats.EXIT_OUT_OF_MEMORY or b"MemoryError" in done.stderr[-2000:]:
+    if done.returncode == readers.EXIT_OUT_OF_MEMORY or b"MemoryError" in done.stderr[-2000:]:
         return _failed(out_of_memory)
     if done.returncode in (-24, -9) and elapsed < limits.wall_seconds:  # SIGXCPU, then SIGKILL: the CPU limit
         return _failed(f"Text extraction used more than {limits.timeout_seconds} seconds of CPU and was stopped.")

@@ -1,4 +1,4 @@
-"""What an uploaded file really is, its text, and names that are safe to store and to send.
+"""What an uploaded file really is, and names that are safe to store and to send (its text: app.documents.readers).
 
 The kind is decided from the bytes alone: a name or a client's Content-Type is whatever the uploader says.
 """
@@ -9,18 +9,16 @@ import codecs
 import re
 import unicodedata
 import zipfile
-from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
+from app.core.errors import N_
+
 __all__ = [
-    "ExtractionFailed",
     "FileKind",
     "UnsupportedFileType",
     "content_disposition",
-    "extract_text",
     "safe_filename",
     "sniff",
 ]
@@ -50,53 +48,59 @@ CONTENT_TYPES: dict[FileKind, str] = {
 
 
 class UnsupportedFileType(Exception):
-    """The file is not one of the kinds we accept; the message says what it seems to be."""
+    """The file is not one of the kinds we accept; the message says what it seems to be.
+
+    `message` is an N_() template and `params` fill it, so an upload page can say it in the reader's language;
+    str() is the English sentence."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
 
 
-class ExtractionFailed(Exception):
-    """The file has the right kind but its text could not be read (damaged, encrypted)."""
-
-
-ACCEPTED = "PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), Markdown or plain text"
+ACCEPTED = N_("PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), Markdown or plain text")
+LOOKS_LIKE = N_("This looks like %(what)s. Upload %(accepted)s.")
+BINARY = N_("a binary file")
 
 # (offset, magic, what it is) for formats people upload by mistake. Checked before the text test, so each
 # magic is long or binary enough not to be the start of ordinary text.
 SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x7fELF", "a Linux program"),
-    (0, b"MZ", "a Windows program"),
-    (0, b"\xfe\xed\xfa\xce", "a macOS program"),
-    (0, b"\xfe\xed\xfa\xcf", "a macOS program"),
-    (0, b"\xce\xfa\xed\xfe", "a macOS program"),
-    (0, b"\xcf\xfa\xed\xfe", "a macOS program"),
-    (0, b"\xca\xfe\xba\xbe", "a macOS or Java program"),
-    (0, b"\x00asm", "a WebAssembly program"),
-    (0, b"#!", "a script"),
-    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (0, b"\xff\xd8\xff", "a JPEG image"),
-    (0, b"GIF87a", "a GIF image"),
-    (0, b"GIF89a", "a GIF image"),
-    (0, b"II*\x00", "a TIFF image"),
-    (0, b"MM\x00*", "a TIFF image"),
-    (0, b"\x00\x00\x01\x00", "an icon image"),
-    (8, b"WEBP", "a WebP image"),
-    (4, b"ftypheic", "a HEIC image"),
-    (4, b"ftyp", "a video or audio file"),
-    (8, b"WAVE", "an audio file"),
-    (8, b"AVI ", "a video file"),
-    (0, b"ID3", "an audio file"),
-    (0, b"OggS", "an audio or video file"),
-    (0, b"fLaC", "an audio file"),
-    (0, b"\x1a\x45\xdf\xa3", "a video file"),
-    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (0, b"Rar!\x1a\x07", "a RAR archive"),
-    (0, b"\x1f\x8b", "a gzip archive"),
-    (0, b"\xfd7zXZ\x00", "an xz archive"),
-    (0, b"\x28\xb5\x2f\xfd", "a zstd archive"),
-    (4, b"1AY&SY", "a bzip2 archive"),
-    (257, b"ustar", "a tar archive"),
-    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-format or password-protected Office file"),
-    (0, b"SQLite format 3\x00", "an SQLite database"),
-    (0, b"{\\rtf", "an RTF document"),
+    (0, b"\x7fELF", N_("a Linux program")),
+    (0, b"MZ", N_("a Windows program")),
+    (0, b"\xfe\xed\xfa\xce", N_("a macOS program")),
+    (0, b"\xfe\xed\xfa\xcf", N_("a macOS program")),
+    (0, b"\xce\xfa\xed\xfe", N_("a macOS program")),
+    (0, b"\xcf\xfa\xed\xfe", N_("a macOS program")),
+    (0, b"\xca\xfe\xba\xbe", N_("a macOS or Java program")),
+    (0, b"\x00asm", N_("a WebAssembly program")),
+    (0, b"#!", N_("a script")),
+    (0, b"\x89PNG\r\n\x1a\n", N_("a PNG image")),
+    (0, b"\xff\xd8\xff", N_("a JPEG image")),
+    (0, b"GIF87a", N_("a GIF image")),
+    (0, b"GIF89a", N_("a GIF image")),
+    (0, b"II*\x00", N_("a TIFF image")),
+    (0, b"MM\x00*", N_("a TIFF image")),
+    (0, b"\x00\x00\x01\x00", N_("an icon image")),
+    (8, b"WEBP", N_("a WebP image")),
+    (4, b"ftypheic", N_("a HEIC image")),
+    (4, b"ftyp", N_("a video or audio file")),
+    (8, b"WAVE", N_("an audio file")),
+    (8, b"AVI ", N_("a video file")),
+    (0, b"ID3", N_("an audio file")),
+    (0, b"OggS", N_("an audio or video file")),
+    (0, b"fLaC", N_("an audio file")),
+    (0, b"\x1a\x45\xdf\xa3", N_("a video file")),
+    (0, b"7z\xbc\xaf\x27\x1c", N_("a 7-Zip archive")),
+    (0, b"Rar!\x1a\x07", N_("a RAR archive")),
+    (0, b"\x1f\x8b", N_("a gzip archive")),
+    (0, b"\xfd7zXZ\x00", N_("an xz archive")),
+    (0, b"\x28\xb5\x2f\xfd", N_("a zstd archive")),
+    (4, b"1AY&SY", N_("a bzip2 archive")),
+    (257, b"ustar", N_("a tar archive")),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", N_("an old-format or password-protected Office file")),
+    (0, b"SQLite format 3\x00", N_("an SQLite database")),
+    (0, b"{\\rtf", N_("an RTF document")),
 )
 TEXT_MAGICS = (b"#!", b"{\\rtf")
 OOXML_PARTS = {
@@ -122,7 +126,7 @@ def sniff(path: Path, filename: str) -> FileKind:
     with path.open("rb") as f:
         head = f.read(4096)
     if not head:
-        raise UnsupportedFileType("The file is empty.")
+        raise UnsupportedFileType(N_("The file is empty."))
     if head.startswith(b"%PDF-"):
         return FileKind.pdf
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -132,14 +136,14 @@ def sniff(path: Path, filename: str) -> FileKind:
         if head[offset : offset + len(magic)] == magic and (
             magic in TEXT_MAGICS or b"\x00" in head or not _printable(magic)
         ):
-            raise UnsupportedFileType(f"This looks like {what}. Upload {ACCEPTED}.")
+            raise UnsupportedFileType(LOOKS_LIKE, what=what, accepted=ACCEPTED)
     # PDF readers find the header anywhere in the first 1024 bytes (after whitespace or junk); so must we,
     # or a real PDF would be taken for text and a marked one served unstamped. Checked after the program
     # signatures, so a program with "%PDF-" inside is still refused.
     if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
         return FileKind.pdf
     if head.lstrip().lower().startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        raise UnsupportedFileType(f"This looks like an SVG image. Upload {ACCEPTED}.")
+        raise UnsupportedFileType(LOOKS_LIKE, what=N_("an SVG image"), accepted=ACCEPTED)
     sample = _check_text(path)
     if filename.lower().endswith((".md", ".markdown")) or MARKDOWN.search(sample):
         return FileKind.markdown
@@ -154,9 +158,6 @@ MAX_MEMBER_BYTES = 32 * 1024 * 1024  # any one member
 MAX_RATIO = 100  # uncompressed / compressed, for members big enough to matter
 RATIO_CHECKED_FROM = 1024 * 1024
 PDF_HEADER_WINDOW = 1024
-# The text kept for search and redlines; a longer text is cut there, with a note saying so.
-MAX_TEXT_CHARS = 2_000_000
-TRUNCATION_NOTE = "\n\n[Text truncated: only the first 2 MB of text is kept for search and comparison.]"
 
 
 def _printable(magic: bytes) -> bool:
@@ -175,17 +176,18 @@ def _sniff_zip(path: Path) -> FileKind:
     except UnsupportedFileType:
         raise
     except Exception as exc:  # bad headers, encrypted or unknown compression: all just "not usable"
-        raise UnsupportedFileType("This looks like a damaged ZIP archive.") from exc
+        raise UnsupportedFileType(N_("This looks like a damaged ZIP archive.")) from exc
     kinds = [kind for part, kind in OOXML_PARTS.items() if part in names]
     if not types or len(kinds) != 1:
         if "mimetype" in names:
-            raise UnsupportedFileType(f"This looks like an OpenDocument or e-book file. Upload {ACCEPTED}.")
-        raise UnsupportedFileType(f"This looks like a ZIP archive. Upload {ACCEPTED}.")
+            raise UnsupportedFileType(LOOKS_LIKE, what=N_("an OpenDocument or e-book file"), accepted=ACCEPTED)
+        raise UnsupportedFileType(LOOKS_LIKE, what=N_("a ZIP archive"), accepted=ACCEPTED)
     kind = kinds[0]
     # Macros run code on the reader's machine; the plain formats cannot hold them.
     if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in names):
         raise UnsupportedFileType(
-            f"This is a macro-enabled Office file. Save it without macros as {OOXML_SAVE_AS[kind]} and upload that."
+            N_("This is a macro-enabled Office file. Save it without macros as %(extension)s and upload that."),
+            extension=OOXML_SAVE_AS[kind],
         )
     return kind
 
@@ -201,7 +203,7 @@ def _check_unpacked_sizes(archive: zipfile.ZipFile) -> None:
         too_big = info.file_size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES
         packed = max(info.compress_size, 1)
         if too_big or (info.file_size >= RATIO_CHECKED_FROM and info.file_size / packed > MAX_RATIO):
-            raise UnsupportedFileType("This file unpacks to far more data than a document holds.")
+            raise UnsupportedFileType(N_("This file unpacks to far more data than a document holds."))
 
 
 def _check_text(path: Path) -> str:
@@ -213,143 +215,19 @@ def _check_text(path: Path) -> str:
             while chunk := f.read(CHUNK):
                 text = decoder.decode(chunk)
                 if "\x00" in text:
-                    raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+                    raise UnsupportedFileType(LOOKS_LIKE, what=BINARY, accepted=ACCEPTED)
                 chars += len(text)
                 controls += len(CONTROL.findall(text))
                 if len(sample) < 65536:
                     sample += text[: 65536 - len(sample)]
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise UnsupportedFileType(f"This is not a supported file (text must be UTF-8). Upload {ACCEPTED}.") from exc
+        raise UnsupportedFileType(
+            N_("This is not a supported file (text must be UTF-8). Upload %(accepted)s."), accepted=ACCEPTED
+        ) from exc
     if controls > max(8, chars // 1000):
-        raise UnsupportedFileType(f"This looks like a binary file. Upload {ACCEPTED}.")
+        raise UnsupportedFileType(LOOKS_LIKE, what=BINARY, accepted=ACCEPTED)
     return sample
-
-
-def extract_text(path: Path, kind: FileKind, max_chars: int = MAX_TEXT_CHARS) -> str:
-    """The document's text, paragraphs separated by blank lines (what the redline compares).
-
-    At most `max_chars` characters, then a note that the rest was cut. Run it in the sandbox
-    (app.documents.extraction), never in the web process: a crafted file may take much memory or time.
-    """
-    try:
-        match kind:
-            case FileKind.pdf:
-                text = _pdf_text(path, max_chars)
-            case FileKind.docx:
-                text = _docx_text(path)
-            case FileKind.pptx:
-                text = _pptx_text(path)
-            case FileKind.xlsx:
-                text = _xlsx_text(path)
-            case _:
-                text = _plain_text(path, max_chars)
-    except (ExtractionFailed, MemoryError):  # MemoryError: the sandbox reports it as such, not as "damaged"
-        raise
-    except UnicodeDecodeError as exc:
-        raise ExtractionFailed("The text is not valid UTF-8.") from exc
-    except Exception as exc:  # each library has its own errors; callers need one, without internals
-        raise ExtractionFailed(f"The {kind.name.upper()} file could not be read; it may be damaged.") from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if len(text) > max_chars:
-        text = text[:max_chars] + TRUNCATION_NOTE
-    return text
-
-
-def _plain_text(path: Path, max_chars: int) -> str:
-    # Never more than the text kept (plus one character, so the cut is noticed), however big the file.
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    with path.open("rb") as f:
-        return decoder.decode(f.read(max_chars * 4 + 4))
-
-
-def _pdf_text(path: Path, max_chars: int = MAX_TEXT_CHARS) -> str:
-    from pypdf import PdfReader  # late: the libraries are only loaded when a document is read
-
-    reader = PdfReader(path)
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise ExtractionFailed("The PDF is password-protected.")
-    if not reader.pages:  # pypdf reads some damaged files leniently as having no pages
-        raise ExtractionFailed("The PDF has no readable pages; it may be damaged.")
-    pages: list[str] = []
-    length = 0
-    for page in reader.pages:
-        if length > max_chars:  # enough text kept: the rest of a long PDF is not read at all
-            break
-        if text := page.extract_text().strip():
-            pages.append(text)
-            length += len(text) + 2
-    return "\n\n".join(pages)
-
-
-def _docx_text(path: Path) -> str:
-    from docx import Document
-    from docx.table import Table
-
-    blocks: list[str] = []
-    for item in Document(str(path)).iter_inner_content():
-        if isinstance(item, Table):
-            # One paragraph per row, so a changed cell shows as one changed row in the redline.
-            blocks.extend(_row_text(row.cells) for row in item.rows)
-        else:
-            blocks.append(item.text)
-    return _join(blocks)
-
-
-def _row_text(cells: list[Any]) -> str:
-    unique: list[Any] = []
-    for cell in cells:
-        if not unique or cell._tc is not unique[-1]._tc:  # a merged cell comes once per grid column it spans
-            unique.append(cell)
-    return "\t".join(" ".join(p.text for p in cell.paragraphs if p.text) for cell in unique)
-
-
-def _pptx_text(path: Path) -> str:
-    from pptx import Presentation
-
-    slides = []
-    for slide in Presentation(str(path)).slides:
-        slides.append("\n".join(line for shape in slide.shapes for line in _shape_lines(shape) if line.strip()))
-    return _join(slides)
-
-
-def _shape_lines(shape: Any) -> list[str]:
-    if getattr(shape, "shapes", None) is not None:  # a group: its children, in order
-        return [line for child in shape.shapes for line in _shape_lines(child)]
-    if getattr(shape, "has_text_frame", False):
-        return [p.text for p in shape.text_frame.paragraphs]
-    if getattr(shape, "has_table", False):
-        return ["\t".join(" ".join(cell.text.split()) for cell in row.cells) for row in shape.table.rows]
-    return []
-
-
-def _xlsx_text(path: Path) -> str:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        blocks: list[str] = []
-        for sheet in workbook.worksheets:
-            blocks.append(f"# {sheet.title}")
-            # One paragraph per row: see _docx_text.
-            for row in sheet.iter_rows(values_only=True):
-                if any(v is not None and v != "" for v in row):
-                    blocks.append("\t".join(_cell(v) for v in row).rstrip("\t"))
-        return _join(blocks)
-    finally:
-        workbook.close()
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value).replace("\n", " ")
-
-
-def _join(blocks: list[str]) -> str:
-    return "\n\n".join(b.strip() for b in blocks if b.strip())
 
 
 # Characters that make trouble in file systems, shells or headers; replaced so the name still reads.
@@ -383,55 +261,3 @@ def content_disposition(filename: str, inline: bool = False) -> str:
     )
     encoded = quote(name, safe="!#$&+-.^_`|~")
     return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
-
-# The sandboxed extractor ---------------------------------------------------------------------------------------
-# app.documents.extraction runs `python -m app.documents.formats KIND PATH MAX_CHARS MEMORY_BYTES CPU_SECONDS` in a
-# separate process. It limits itself before it opens the file, and answers one JSON object on stdout.
-
-EXIT_OUT_OF_MEMORY = 4
-NEAR_LIMIT_BYTES = 24 * 1024 * 1024
-
-
-def _peak_address_space() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmPeak:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def sandbox_main(argv: list[str]) -> int:
-    import json
-    import resource
-    import sys
-
-    kind, path, max_chars, memory, cpu = FileKind(argv[0]), Path(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU at the soft limit, SIGKILL at the hard one
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # reads only: no parser writes a file
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
-        answer = {"text": extract_text(path, kind, max_chars)}
-    except MemoryError:
-        return EXIT_OUT_OF_MEMORY
-    except ExtractionFailed as exc:
-        # Parsers report a failed allocation in their own words (lxml: "unknown error"); a library error
-        # after the address space came near its limit is the limit, not a damaged file.
-        if exc.__cause__ is not None and _peak_address_space() > memory - NEAR_LIMIT_BYTES:
-            return EXIT_OUT_OF_MEMORY
-        answer = {"error": str(exc)}
-    try:
-        sys.stdout.write(json.dumps(answer))
-        sys.stdout.flush()
-    except MemoryError:
-        return EXIT_OUT_OF_MEMORY
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(sandbox_main(sys.argv[1:]))

@@ -15,7 +15,7 @@ from app.access.visibility import Visibility
 from app.audit import service as audit
 from app.core.pagination import PageRequest, Paginated
 from app.documents import permissions as document_permissions
-from app.documents import service as documents
+from app.documents import queries as documents
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, ScreeningFinding, VersionText
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
@@ -177,7 +177,7 @@ def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dash
     open_to_industry = public_documents(session, principal) if industry else None
     console = None
     if principal.is_staff:
-        screening = documents.unmarked_screening_matches(session, principal, limit=1)[1]
+        screening = documents.screening_matches(session, principal, PageRequest(size=1)).total
         console = SecretariatToday(registrations.pending_count(session, principal), screening)
     named = {item.group_id for item in recent} | {line.group_id for line in open_to_industry or []}
     return Dashboard(

@@ -2,19 +2,27 @@
 
 GOV.UK pattern: an error summary at the top linking to each field, a message beside the field, and what the
 person typed kept. Templates use `templates/_macros/forms.html` (`error_summary`, `field_error`).
+
+Forms are taken as the strings a browser sends, so a bad choice or a missing field is a message beside its field
+rather than FastAPI's generic 422 page: `parse_choice` reads a select into its enum, and `FormReader` keeps every
+field's refusal so the summary lists them all at once (`InvalidForm`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
 
-from app.core.errors import DomainError, RefusalRecorded
+from app.core.errors import N_, DomainError, InvalidInput, RefusalRecorded
 from app.web.templating import gettext_for, negotiate_language, render
+
+E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,50 @@ class FormErrors:
 
     @classmethod
     def of(cls, request: Request, exc: DomainError) -> FormErrors:
-        message = exc.translated(gettext_for(negotiate_language(request)))
-        return cls((FieldError(message, exc.field),))
+        gettext = gettext_for(negotiate_language(request))
+        found = exc.errors if isinstance(exc, InvalidForm) else (exc,)
+        return cls(tuple(FieldError(error.translated(gettext), error.field) for error in found))
+
+
+class InvalidForm(InvalidInput):
+    """Several fields of one form are wrong: the page lists them all at once, each beside its field. The API
+    (and `detail`) gets the first one."""
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.errors = tuple(errors)
+
+
+class FormReader:
+    """Reads a form's fields one by one, keeping every refusal instead of stopping at the first, so the person
+    sees all that is wrong in one go. `done()` raises them together."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def read(self, parse: Callable[[], T], otherwise: T) -> T:
+        try:
+            return parse()
+        except InvalidInput as exc:
+            self.errors.append(exc)
+            return otherwise
+
+    def choice(self, enum: type[E], value: str, *, field: str, message: str) -> E | None:
+        return self.read(lambda: parse_choice(enum, value, field=field, message=message), None)
+
+    def done(self) -> None:
+        if self.errors:
+            raise InvalidForm(self.errors)
+
+
+def parse_choice(enum: type[E], value: str, *, field: str, message: str = N_("choose one of the options")) -> E:
+    """A choice sent as a string (a select, radio buttons): a value that is not on offer is the field's error,
+    shown beside it, rather than FastAPI's generic 422 page."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidInput(message, field=field) from None
 
 
 NO_ERRORS = FormErrors()

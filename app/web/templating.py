@@ -245,6 +245,13 @@ def action_label(context: Context, action: str) -> str:
 
 
 @pass_context
+def url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """`{{ url_for("documents.detail", document_id=d.id) }}`: a named route's path. Asks the app, not the request's
+    router, so pages rendered before routing (an error page from a middleware) can link too."""
+    return str(context["request"].app.url_path_for(name, **path_params))
+
+
+@pass_context
 def format_datetime(context: Context, value: datetime | None, time_zone: str | None = None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -270,6 +277,7 @@ def build_environment() -> Environment:
     env.filters["label"] = label
     env.filters["country_name"] = country_name
     env.filters["action_label"] = action_label
+    env.globals["url_for"] = url_for
     env.globals["LANGUAGES"] = LANGUAGES
     return env
 

@@ -9,17 +9,21 @@ Policy cannot protect the body: this pure ASGI middleware does. Its limit per re
 - everything else, and every caller who may not upload (anonymous, pending, industry, observer...): a small
   limit (SMALL_BODY_BYTES).
 
-A declared Content-Length over the limit is answered 413 at once; a chunked body is cut off with 413 as soon as
-it passes the limit. The answer is problem+json under /api, a readable page elsewhere.
+A declared Content-Length over the limit is answered at once; a chunked body is cut off as soon as it passes the
+limit. The answer is 413 problem+json under /api. A browser's upload form over the limit, from someone who may
+upload, goes back to the form (303 to its address with `?error=too_large`), where the message stands beside the
+file field; other pages get a readable 413 page.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access.policy import SESSION_KEY, resolve_principal
@@ -31,17 +35,33 @@ log = logging.getLogger("app.uploads")
 SMALL_BODY_BYTES = 256 * 1024
 # Multipart framing and the metadata fields (title, 20,000-character description, tags, note) around a file.
 FORM_OVERHEAD_BYTES = 1024 * 1024
+# The marker a form page turns into "the file is larger than the limit" beside its file field.
+TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True)
+class UploadRoute:
+    method: str
+    path: re.Pattern[str]
+    # A browser form's page: the named route of its GET address, filled from the path's named groups.
+    form: str | None = None
+
+
 # The routes that take a file. A new route with a File() field must be added here, or its bodies are small.
-UPLOAD_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("POST", re.compile(r"/api/v1/documents")),
-    ("POST", re.compile(r"/api/v1/documents/\d+/versions")),
-    ("POST", re.compile(r"/groups/[^/]+/documents/new")),
-    ("POST", re.compile(r"/documents/\d+/versions")),
+UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
+    UploadRoute("POST", re.compile(r"/api/v1/documents")),
+    UploadRoute("POST", re.compile(r"/api/v1/documents/\d+/versions")),
+    UploadRoute("POST", re.compile(r"/groups/(?P<slug>[^/]+)/documents/new"), form="documents.new_form"),
+    UploadRoute("POST", re.compile(r"/documents/(?P<document_id>\d+)/versions"), form="documents.detail"),
 )
 
 
+def upload_route(method: str, path: str) -> UploadRoute | None:
+    return next((r for r in UPLOAD_ROUTES if r.method == method and r.path.fullmatch(path)), None)
+
+
 def is_upload_route(method: str, path: str) -> bool:
-    return any(method == m and pattern.fullmatch(path) for m, pattern in UPLOAD_ROUTES)
+    return upload_route(method, path) is not None
 
 
 def _may_upload(scope: Scope) -> bool:
@@ -126,15 +146,29 @@ class UploadGuardMiddleware:
     async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         log.info("refused a request body over %s bytes on %s %s", limit, scope["method"], scope["path"])
         request = Request(scope)
-        if limit > self.small_limit:
-            detail = N_("The file is larger than the upload limit.")
-        elif is_upload_route(scope["method"], scope["path"]):
-            detail = N_("Sign in with an account that may add documents before uploading a file.")
+        route = upload_route(scope["method"], scope["path"])
+        response: Response
+        if limit > self.small_limit and route is not None and route.form is not None:
+            response = _back_to_form(request, route)
         else:
-            detail = N_("The request is larger than this page accepts.")
-        response = error_response(request, 413, detail, title="Payload too large", headers={"Connection": "close"})
+            if limit > self.small_limit:
+                detail = N_("The file is larger than the upload limit.")
+            elif route is not None:
+                detail = N_("Sign in with an account that may add documents before uploading a file.")
+            else:
+                detail = N_("The request is larger than this page accepts.")
+            response = error_response(request, 413, detail, title="Payload too large", headers={"Connection": "close"})
 
         async def no_body() -> Message:
             return {"type": "http.disconnect"}
 
         await response(scope, no_body, send)  # the security headers are added by the middleware around this one
+
+
+def _back_to_form(request: Request, route: UploadRoute) -> Response:
+    """The form page again, never JSON: a person chose a file too large, and reads why beside the file field."""
+    assert route.form is not None
+    match = route.path.fullmatch(request.url.path)
+    assert match is not None
+    address = request.url_for(route.form, **match.groupdict()).include_query_params(error=TOO_LARGE)
+    return RedirectResponse(f"{address.path}?{address.query}", status_code=303, headers={"Connection": "close"})

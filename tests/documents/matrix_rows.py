@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.auth import service as auth_service
+from app.documents import queries, service
 from tests.support.matrix import (
     DOC,
     EVERYONE,
@@ -11,8 +13,19 @@ from tests.support.matrix import (
     UPLOAD_FORM,
     US_EDITORS,
     Row,
+    World,
     page_row,
 )
+
+
+def withdrawn_document(world: World) -> int:
+    """A fresh document of the US delegation, withdrawn by its chair: what a reinstatement works on."""
+    chair = auth_service.principal_for(world.db, world.users["us_delegate"])
+    document = queries.get_document(world.db, chair, world.fresh_document())
+    service.withdraw(world.db, chair, document, "matrix")
+    world.db.commit()
+    return document.id
+
 
 ROWS: dict[tuple[str, str], Row] = {
     # Documents
@@ -27,6 +40,9 @@ ROWS: dict[tuple[str, str], Row] = {
     ),
     ("POST", DOC + "/{document_id}/withdraw"): Row(
         US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}/withdraw", json={}
+    ),
+    ("POST", DOC + "/{document_id}/reinstate"): Row(
+        STAFF, 200, lambda w, p: f"{DOC}/{withdrawn_document(w)}/reinstate", json={"reason": "withdrawn by mistake"}
     ),
     ("GET", DOC + "/{document_id}/versions"): Row(EVERYONE, 200, lambda w, p: f"{DOC}/{w.document_id}/versions"),
     ("POST", DOC + "/{document_id}/versions"): Row(
@@ -66,8 +82,17 @@ ROWS: dict[tuple[str, str], Row] = {
         lambda w, p: f"/documents/{w.fresh_document()}/edit",
         data={**UPLOAD_FORM, "visibility": "public"},
     ),
+    ("GET", "/documents/{document_id}/withdraw"): page_row(
+        US_EDITORS, 200, lambda w, p: f"/documents/{w.document_id}/withdraw"
+    ),
     ("POST", "/documents/{document_id}/withdraw"): page_row(
-        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/withdraw"
+        US_EDITORS, 303, lambda w, p: f"/documents/{w.fresh_document()}/withdraw", data={"reason": "superseded"}
+    ),
+    ("GET", "/documents/{document_id}/reinstate"): page_row(
+        STAFF, 200, lambda w, p: f"/documents/{withdrawn_document(w)}/reinstate"
+    ),
+    ("POST", "/documents/{document_id}/reinstate"): page_row(
+        STAFF, 303, lambda w, p: f"/documents/{withdrawn_document(w)}/reinstate"
     ),
     ("GET", "/documents/{document_id}/versions/{number}/file"): page_row(
         EVERYONE, 200, lambda w, p: f"/documents/{w.document_id}/versions/2/file"

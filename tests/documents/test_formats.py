@@ -7,15 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.documents.formats import (
-    ExtractionFailed,
-    FileKind,
-    UnsupportedFileType,
-    content_disposition,
-    extract_text,
-    safe_filename,
-    sniff,
-)
+from app.documents.formats import FileKind, UnsupportedFileType, content_disposition, safe_filename, sniff
+from app.documents.readers import ExtractionFailed, extract_text
 from tests.documents.samples import write, write_docx, write_pdf, write_pptx, write_xlsx, write_zip
 
 CONTENT_TYPES_XML = (

@@ -22,8 +22,8 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, PdfObject, RectangleObject
 from reportlab.lib.pagesizes import A4, A5, landscape
 
-from app.documents import watermark
 from app.documents.formats import MAX_UNPACKED_BYTES, FileKind
+from app.documents.stamps import pdf as stamps_pdf
 from app.documents.watermark import StampFailed, stamp, watermark_pdf
 from tests.documents.samples import (
     ATTACHMENT_MARKER,
@@ -265,7 +265,7 @@ def test_a_bug_in_our_drawing_code_is_not_reported_as_a_damaged_file(monkeypatch
     def broken_placement(size: tuple[float, float], page_width: float) -> tuple[float, ...]:
         raise ZeroDivisionError("a bug in the placement arithmetic")
 
-    monkeypatch.setattr(watermark, "_footer_place", broken_placement)
+    monkeypatch.setattr(stamps_pdf, "_footer_place", broken_placement)
     with pytest.raises(ZeroDivisionError):
         stamp(FileKind.pdf, io.BytesIO(pdf_bytes(["x"])), LINES, io.BytesIO())
 

@@ -161,18 +161,44 @@ def test_delegate_marks_at_upload_and_the_screening_list_warns_about_an_unmarked
     journey.click("#screening-warning a:has-text('Edit details and marking')")
     expect(page.locator("h1")).to_have_text("Edit document")
 
+    # A marking without its category: the form comes back GOV.UK-style. The summary's link takes focus to the
+    # field, and what was typed and ticked is still there.
     journey.goto("/groups/semiconductors/documents/new")
+    expect(page.locator("#file-hint")).to_contain_text("Files up to 50 MB")
     marked = tmp_path / "marked.txt"
     marked.write_text("Tool list for the joint review.\n")
     page.fill("#title", "Marked from the first byte")
     page.check("#controlled")
-    page.select_option("#category", "semiconductors")
     page.fill("#control_code", "3B001")
     page.check("#release-US")
     page.set_input_files("#file", str(marked))
     journey.click("main button[type=submit]")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(page.locator("#category-error")).to_contain_text("needs a category")
+    expect(page.locator("#category")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#title")).to_have_value("Marked from the first byte")
+    expect(page.locator("#control_code")).to_have_value("3B001")
+    expect(page.locator("#controlled")).to_be_checked()
+    expect(page.locator("#release-US")).to_be_checked()
+    summary.locator("a[href='#category']").click()
+    expect(page.locator("#category")).to_be_focused()
+    page.select_option("#category", "semiconductors")
+    page.set_input_files("#file", str(marked))  # a browser never sends a file a second time
+    journey.click("main button[type=submit]")
+    expect(page.locator(".success-banner")).to_contain_text("The document “Marked from the first byte” was added.")
     expect(page.locator(".marking")).to_contain_text("EXPORT-CONTROLLED")
     expect(page.locator("#screening-warning")).to_have_count(0)
+    marked_path = page.url[len(journey.base_url) :]
+
+    # Withdrawing asks first, with a reason for the audit trail; only the secretariat may reinstate.
+    journey.click("text=Withdraw this document")
+    expect(page.locator("h1")).to_have_text("Withdraw “Marked from the first byte”?")
+    page.fill("#reason", "Replaced by the joint list")
+    journey.click("text=Yes, withdraw it")
+    expect(page.locator(".success-banner")).to_contain_text("was withdrawn")
+    expect(page.locator("main")).to_contain_text("Withdrawn on")
+    expect(page.locator("main a:has-text('Reinstate this document')")).to_have_count(0)
 
     officer_context = browser.new_context(locale="en-US")
     officer = Journey(officer_context.new_page(), e2e_base_url, visits)
@@ -180,6 +206,13 @@ def test_delegate_marks_at_upload_and_the_screening_list_warns_about_an_unmarked
     officer.goto("/admin/screening")
     expect(officer.page.locator("main")).to_contain_text("Lithography tool roadmap")
     expect(officer.page.locator("main")).not_to_contain_text("Marked from the first byte")
+    officer.goto(marked_path)
+    officer.click("text=Reinstate this document")
+    expect(officer.page.locator("h1")).to_have_text("Reinstate “Marked from the first byte”?")
+    officer.page.fill("#reason", "The joint list is not agreed yet")
+    officer.click("text=Yes, reinstate it")
+    expect(officer.page.locator(".success-banner")).to_contain_text("was reinstated")
+    expect(officer.page.locator("main")).not_to_contain_text("Withdrawn on")
     officer_context.close()
 
 

@@ -1,0 +1,38 @@
+"""HTTP glue for downloads: a `content.Delivery` the service prepared becomes a response. What is served, stamped,
+audited or refused was decided by the service; this file only speaks HTTP (headers, 304, streaming)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+
+from app.documents import formats
+from app.documents.content import CHUNK, Delivery
+
+
+def respond(request: Request, delivery: Delivery) -> Response:
+    headers = {"Content-Disposition": formats.content_disposition(delivery.filename)}
+    if delivery.size is not None:
+        headers["Content-Length"] = str(delivery.size)
+    if delivery.etag is None:
+        headers["Cache-Control"] = "no-store"  # marked files are never cached
+    else:
+        headers["ETag"] = delivery.etag
+        headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+        if request.headers.get("if-none-match") == delivery.etag:
+            if delivery.stream is not None:
+                delivery.stream.close()
+            headers.pop("Content-Length", None)
+            return Response(status_code=304, headers=headers)
+    if delivery.stream is None:
+        return Response(status_code=200, media_type=delivery.content_type, headers=headers)
+    return StreamingResponse(_chunks(delivery.stream), media_type=delivery.content_type, headers=headers)
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk

@@ -1,0 +1,172 @@
+"""Reading documents: the filtered list and its text search, one document with its versions, and the export-control
+screening findings (one document's warning, and the secretariat's list across groups)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.access.principal import Principal
+from app.core.errors import N_, Forbidden, NotFound
+from app.core.pagination import PageRequest, Paginated, paginate
+from app.documents import permissions
+from app.documents.models import (
+    Document,
+    DocumentTag,
+    DocumentType,
+    DocumentVersion,
+    ScreeningFinding,
+    VersionText,
+)
+from app.documents.permissions import DocumentAction
+
+SECRETARIAT = "secretariat"  # how forms, filters and the API spell the owner "the secretariat" (no country)
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    group_id: int | None = None
+    owner: str | None = None  # a country code or SECRETARIAT
+    doc_type: DocumentType | None = None
+    tag: str | None = None
+    controlled: bool | None = None
+    query: str | None = None
+
+
+def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Any]:
+    query = select(Document).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
+    if filters.group_id is not None:
+        query = query.where(Document.group_id == filters.group_id)
+    if filters.owner == SECRETARIAT:
+        query = query.where(Document.owner_country.is_(None))
+    elif filters.owner:
+        query = query.where(Document.owner_country == filters.owner)
+    if filters.doc_type is not None:
+        query = query.where(Document.doc_type == filters.doc_type)
+    if filters.controlled is not None:
+        query = query.where(Document.controlled.is_(filters.controlled))
+    if filters.tag:
+        query = query.where(
+            Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag == filters.tag.strip().lower()))
+        )
+    if filters.query:
+        pattern = "%" + filters.query.strip().replace("%", r"\%").replace("_", r"\_") + "%"
+        # The text of a file is content: it is searched only in documents whose content the caller may read,
+        # and the text subquery carries that filter itself, so it never reads the texts of other documents.
+        in_text = (
+            select(DocumentVersion.document_id)
+            .join(VersionText, VersionText.version_id == DocumentVersion.id)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(
+                permissions.readable_documents(principal),
+                permissions.content_readable_documents(principal),
+                VersionText.content.ilike(pattern, escape="\\"),
+            )
+            .correlate(None)  # its own scan of the document table, not a subquery per listed row
+        )
+        query = query.where(
+            or_(
+                Document.title.ilike(pattern, escape="\\"),
+                Document.description.ilike(pattern, escape="\\"),
+                Document.id.in_(in_text),
+            )
+        )
+    return query
+
+
+def list_documents(
+    session: Session, principal: Principal, filters: DocumentFilters, page: PageRequest
+) -> Paginated[Document]:
+    """The documents the principal may read (withdrawn ones left out), newest change first."""
+    return paginate(
+        session,
+        _filtered(principal, filters),
+        page,
+        order_by=(Document.updated_at.desc(), Document.id.desc()),
+        options=(selectinload(Document.tags), selectinload(Document.releases)),
+    )
+
+
+def get_document(session: Session, principal: Principal, document_id: int) -> Document:
+    """One document with its group, tags, release list and versions; 404 when it does not exist or the principal
+    may not read it (the same answer, so its existence is not revealed)."""
+    query = (
+        select(Document)
+        .where(Document.id == document_id)
+        .options(
+            selectinload(Document.group),
+            selectinload(Document.tags),
+            selectinload(Document.releases),
+            selectinload(Document.versions).selectinload(DocumentVersion.uploader),
+            # Only the extraction status: the text itself is read where it is needed (compare).
+            selectinload(Document.versions).selectinload(DocumentVersion.text).defer(VersionText.content),
+        )
+    )
+    document = session.scalar(query)
+    if document is None or not permissions.can_read(principal, document):
+        raise NotFound(N_("no such document"))
+    return document
+
+
+def version_of(document: Document, number: int) -> DocumentVersion:
+    for version in document.versions:
+        if version.number == number:
+            return version
+    raise NotFound(N_("this document has no version %(number)d"), number=number)
+
+
+# Export-control screening ----------------------------------------------------------------------------------------
+
+
+def screening_of(session: Session, principal: Principal, document: Document) -> list[dict[str, Any]]:
+    """The screening terms found in an unmarked document's newest version with findings: a warning for those who
+    may read its content (the terms come from the text). A marked document needs no warning."""
+    if document.controlled or not permissions.rules.allows(principal, DocumentAction.read_content, document):
+        return []
+    query = (
+        select(ScreeningFinding.matches)
+        .join(DocumentVersion, DocumentVersion.id == ScreeningFinding.version_id)
+        .where(ScreeningFinding.document_id == document.id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+    return list(session.scalar(query) or [])
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    document_id: int
+    title: str
+    group_id: int
+    owner_country: str | None
+    version: int
+    matches: list[dict[str, Any]]
+    screened_at: datetime
+
+
+def screening_matches(session: Session, principal: Principal, page: PageRequest) -> Paginated[ScreeningRow]:
+    """For the secretariat: unmarked documents whose text matched the screening list, newest finding first."""
+    if not permissions.can_review_screening(principal):
+        raise Forbidden(permissions.SCREENING_REFUSED)
+    query = (
+        select(
+            Document.id,
+            Document.title,
+            Document.group_id,
+            Document.owner_country,
+            DocumentVersion.number,
+            ScreeningFinding.matches,
+            ScreeningFinding.screened_at,
+        )
+        .join(ScreeningFinding, ScreeningFinding.document_id == Document.id)
+        .join(DocumentVersion, DocumentVersion.id == ScreeningFinding.version_id)
+        .where(Document.controlled.is_(False), Document.withdrawn_at.is_(None))
+    )
+    newest_first = (ScreeningFinding.screened_at.desc(), ScreeningFinding.version_id.desc())
+    # paginate() is annotated for one-column selects (Select[Any]); rows of several columns page the same way.
+    found = paginate(session, cast("Select[Any]", query), page, order_by=newest_first, scalars=False)
+    return found.map(lambda row: ScreeningRow(*row))
