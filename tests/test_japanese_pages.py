@@ -84,6 +84,8 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
     "/admin/users/{user_id}/tokens/{token_id}/revoke": lambda w: [
         f"/admin/users/{w.users['delegate'].id}/tokens/{w.token_id}/revoke"
     ],
+    "/documents/{document_id}/withdraw": lambda w: [f"/documents/{w.documents['public']}/withdraw"],
+    "/documents/{document_id}/reinstate": lambda w: [f"/documents/{w.documents['public']}/reinstate"],
     "/admin/approvals/{user_id}/reject": lambda w: [f"/admin/approvals/{w.users['pending'].id}/reject"],
     "/auth/onboarding": lambda w: [],  # needs a sign-in in progress: test_onboarding_is_japanese
 }
