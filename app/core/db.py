@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, Select, create_engine, event, func, select
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from app.core.config import private_directory, private_file
@@ -119,23 +118,6 @@ def write_if_possible(session: Session, change: Callable[[], None], what: str) -
             change()
     except OperationalError:
         log.info("%s not recorded: database busy", what)
-
-
-def paged(
-    session: Session,
-    query: Select[T],
-    *,
-    order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
-    offset: int,
-    limit: int,
-    options: Sequence[ORMOption] = (),
-) -> tuple[Sequence[T], int]:
-    """One page of a query, and the total. The total costs no second query when this page is the last one."""
-    rows = session.scalars(query.options(*options).order_by(*order_by).offset(offset).limit(limit)).all()
-    if len(rows) < limit and (rows or offset == 0):
-        return rows, offset + len(rows)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return rows, total
 
 
 def build_sessionmaker(engine: Engine) -> sessionmaker:

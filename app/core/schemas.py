@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from app.core.pagination import PageRequest, Paginated
+from app.core.pagination import Paginated
 
 T = TypeVar("T")
 
@@ -23,11 +23,7 @@ class PageOut(BaseModel, Generic[T]):
     total: int
 
     @classmethod
-    def of(cls, items: Sequence[T], page: PageRequest, total: int) -> PageOut[T]:
-        return cls(items=list(items), page=page.number, per_page=page.size, total=total)
-
-    @classmethod
-    def of_result(cls, result: Paginated[Any], item: Callable[[Any], T]) -> PageOut[T]:
+    def of(cls, result: Paginated[Any], item: Callable[[Any], T]) -> PageOut[T]:
         return cls(
             items=[item(row) for row in result.items],
             page=result.page.number,

@@ -14,4 +14,4 @@ api = api_router(prefix="/api/v1/countries", tags=["countries"])
 
 @api.get("", summary="The Quad countries, with names, capitals and time zones", name="countries.api.list")
 def list_countries(db: DbSession, page: Page, _: AnyPrincipal) -> PageOut[CountryOut]:
-    return PageOut.of_result(service.list_countries(db, page), CountryOut.model_validate)
+    return PageOut.of(service.list_countries(db, page), CountryOut.model_validate)

@@ -63,7 +63,7 @@ def _detail(db: DbSession, principal: Principal, document: Document) -> Document
 def list_documents(
     db: DbSession, page: Page, filters: ApiFilters, principal: DocumentReader
 ) -> PageOut[DocumentSummary]:
-    return PageOut.of_result(queries.list_documents(db, principal, filters, page), DocumentSummary.of)
+    return PageOut.of(queries.list_documents(db, principal, filters, page), DocumentSummary.of)
 
 
 @api.get(
@@ -74,7 +74,7 @@ def list_documents(
 )
 def list_screening_matches(db: DbSession, page: Page, principal: Staff) -> PageOut[ScreeningMatchOut]:
     found = queries.screening_matches(db, principal, page)
-    return PageOut.of_result(found, lambda row: ScreeningMatchOut.model_validate(row, from_attributes=True))
+    return PageOut.of(found, lambda row: ScreeningMatchOut.model_validate(row, from_attributes=True))
 
 
 @api.post(

@@ -46,7 +46,7 @@ def me(principal: SignedInPrincipal) -> MeOut:
 
 @me_api.get("/tokens", summary="My API tokens (never the secret itself)", name="me.tokens")
 def my_tokens(db: DbSession, page: Page, principal: TokenOwner) -> PageOut[TokenOut]:
-    return PageOut.of_result(auth_service.tokens_of(db, principal, page), TokenOut.model_validate)
+    return PageOut.of(auth_service.tokens_of(db, principal, page), TokenOut.model_validate)
 
 
 @me_api.post(
@@ -84,7 +84,7 @@ class AccountChange(BaseModel):
     name="users.api.search",
 )
 def search(db: DbSession, page: Page, filters: ApiUserFilters, principal: AccountReader) -> PageOut[AccountOut]:
-    return PageOut.of_result(service.search_users(db, principal, filters, page), AccountOut.model_validate)
+    return PageOut.of(service.search_users(db, principal, filters, page), AccountOut.model_validate)
 
 
 @api.get(
@@ -92,7 +92,7 @@ def search(db: DbSession, page: Page, filters: ApiUserFilters, principal: Accoun
 )
 def pending(db: DbSession, page: Page, principal: RegistrationDecider) -> PageOut[AccountOut]:
     result = registrations.pending_registrations(db, principal, page)
-    return PageOut.of_result(result, AccountOut.model_validate)
+    return PageOut.of(result, AccountOut.model_validate)
 
 
 @api.post(
