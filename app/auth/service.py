@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -21,7 +20,7 @@ from app.auth.models import ApiToken, SessionEnd, UserSession
 from app.auth.permissions import TokenAction, rules
 from app.core import text
 from app.core.db import utcnow, write_if_possible
-from app.core.errors import N_, DomainError, InvalidInput, NotAuthenticated, NotFound
+from app.core.errors import N_, InvalidInput, NotAuthenticated, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
@@ -210,8 +209,7 @@ def create_token(
     (`quad tokens create --no-expiry`) asks for one."""
     user = owner if owner is not None else _own_account(session, principal)
     rules.require(principal, TokenAction.create, user.id)
-    with _field("token-name"):
-        name = text.one_line(name, N_("a token's name"), 80)
+    name = text.one_line(name, N_("a token's name"), 80, field="token-name")
     if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(N_("a token expires after 1 to %(max)d days"), max=MAX_TOKEN_DAYS, field="token-days")
     if user.status is UserStatus.disabled:
@@ -267,8 +265,7 @@ def revoke_token(
     kept on the audit trail."""
     token = get_token(session, principal, token_id, owner_id=owner_id)
     rules.require(principal, TokenAction.revoke, token.user_id)
-    with _field("reason"):
-        reason = text.one_line(reason, N_("the reason"), 500, required=False)
+    reason = text.one_line(reason, N_("the reason"), 500, required=False, field="reason")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         data: dict[str, Any] = {"reason": reason} if reason else {}
@@ -283,13 +280,3 @@ def _own_account(session: Session, principal: Principal) -> User:
     if user is None:
         raise NotFound(N_("no such user"))
     return user
-
-
-@contextmanager
-def _field(name: str) -> Iterator[None]:
-    """Names the form field an input error is about, so a page shows the message beside it."""
-    try:
-        yield
-    except DomainError as exc:
-        exc.field = exc.field or name
-        raise

@@ -8,9 +8,9 @@ the platform in `content`, receiving files in `uploads`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -85,14 +85,6 @@ def parse_owner(value: str, *, field: str = "owner") -> str | None:
     return value
 
 
-def _on_field(field: str, check: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs a shared validator (app.core.text) and names the form field its refusal belongs to."""
-    try:
-        return check(*args, **kwargs)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field=field, **exc.params) from None
-
-
 def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
     tags = sorted({t.strip().lower() for t in raw if t.strip()})
     if len(tags) > MAX_TAGS:
@@ -108,8 +100,8 @@ def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def _validated(fields: DocumentFields) -> DocumentFields:
-    title = _on_field("title", text.one_line, fields.title, N_("a title"), 200)
-    description = _on_field("description", text.paragraphs, fields.description, N_("the description"), 20_000)
+    title = text.one_line(fields.title, N_("a title"), 200, field="title")
+    description = text.paragraphs(fields.description, N_("the description"), 20_000, field="description")
     owner = parse_owner(fields.owner_country) if fields.owner_country is not None else None
     if fields.visibility is Visibility.country and owner is None:
         raise InvalidInput(
@@ -131,14 +123,12 @@ def _validated_marking(marking: Marking) -> Marking:
         raise InvalidInput(
             N_("release list countries must be among %(countries)s"), countries=COUNTRY_LIST, field="release"
         )
-    code = _on_field(
-        "control_code", text.one_line, marking.control_code or "", N_("the control code"), 64, required=False
-    )
+    code = text.one_line(marking.control_code or "", N_("the control code"), 64, required=False, field="control_code")
     return Marking(True, marking.category, code or None, release)
 
 
 def _reason(value: str) -> str:
-    return _on_field("reason", text.paragraphs, value, N_("the reason"), MAX_REASON)
+    return text.paragraphs(value, N_("the reason"), MAX_REASON, field="reason")
 
 
 # New documents and versions ------------------------------------------------------------------------------------

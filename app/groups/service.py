@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from app.access.principal import Principal
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.core import text
-from app.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
+from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups.events import GroupEvent
 from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
@@ -28,16 +27,6 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"new"})
 STARTING_TECHNOLOGY_AREAS = ("5g-6g", "biotechnology", "semiconductors")
 NAME_MAX, AREA_MAX, CHARTER_MAX, REASON_MAX = 160, 64, 50_000, 500
-
-
-@contextmanager
-def _field(name: str) -> Iterator[None]:
-    """Names the form field an input error is about, so a page shows the message beside it."""
-    try:
-        yield
-    except DomainError as exc:
-        exc.field = exc.field or name
-        raise
 
 
 @dataclass(frozen=True)
@@ -180,16 +169,13 @@ class GroupDetails:
 
 
 def _details(name: str, technology_area: str, charter: str, name_ja: str, charter_ja: str) -> GroupDetails:
-    with _field("name"):
-        name = text.one_line(name, N_("a working group's name"), NAME_MAX)
-    with _field("technology_area"):
-        technology_area = text.one_line(technology_area, N_("the technology area"), AREA_MAX).lower()
-    with _field("charter"):
-        charter = text.paragraphs(charter, N_("the charter"), CHARTER_MAX)
-    with _field("name_ja"):
-        japanese_name = text.one_line(name_ja, N_("the name in Japanese"), NAME_MAX, required=False)
-    with _field("charter_ja"):
-        japanese_charter = text.paragraphs(charter_ja, N_("the charter in Japanese"), CHARTER_MAX)
+    name = text.one_line(name, N_("a working group's name"), NAME_MAX, field="name")
+    technology_area = text.one_line(
+        technology_area, N_("the technology area"), AREA_MAX, field="technology_area"
+    ).lower()
+    charter = text.paragraphs(charter, N_("the charter"), CHARTER_MAX, field="charter")
+    japanese_name = text.one_line(name_ja, N_("the name in Japanese"), NAME_MAX, required=False, field="name_ja")
+    japanese_charter = text.paragraphs(charter_ja, N_("the charter in Japanese"), CHARTER_MAX, field="charter_ja")
     return GroupDetails(name, technology_area, charter, japanese_name or None, japanese_charter or None)
 
 
@@ -356,8 +342,7 @@ def remove_member(
     """Removes the member; the reason, when given, is kept on the audit trail. Returns who was removed."""
     rules.require(principal, GroupAction.set_members, group)
     membership = _membership(session, group, user_id)
-    with _field("reason"):
-        reason = text.one_line(reason, N_("the reason"), REASON_MAX, required=False)
+    reason = text.one_line(reason, N_("the reason"), REASON_MAX, required=False, field="reason")
     removed = membership.user
     # Out of the group's collection too (delete-orphan deletes the row), so the group reads right afterwards.
     group.memberships.remove(membership)
