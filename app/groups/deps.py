@@ -6,8 +6,6 @@ one shows the form again with the message beside the field (FastAPI would answer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -15,10 +13,11 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Form
 
 from app.access.policy import AnyPrincipal, CurrentPrincipal, SecretariatPrincipal
-from app.core.errors import N_, DomainError, InvalidInput
+from app.core.errors import N_
 from app.groups import service
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
-from app.web.deps import MAX_ID, DbSession
+from app.web.deps import DbSession
+from app.web.forms import parse_choice, parse_id
 
 # One gate per group action, the same on the API and the pages: reading is open (the service hides what is
 # not for the reader); every change is the secretariat's (app.groups.permissions says why).
@@ -33,30 +32,6 @@ def readable_group(slug: str, db: DbSession, principal: CurrentPrincipal) -> Wor
 ReadableGroup = Annotated[WorkingGroup, Depends(readable_group)]
 
 E = TypeVar("E", bound=StrEnum)
-
-
-def parse_choice(choices: type[E], value: str, message: str, field: str) -> E:
-    try:
-        return choices(value)
-    except ValueError:
-        raise InvalidInput(message, field=field) from None
-
-
-def parse_id(value: str, message: str, field: str) -> int:
-    number = int(value) if value.strip().isdigit() else 0
-    if not 1 <= number <= MAX_ID:
-        raise InvalidInput(message, field=field)
-    return number
-
-
-@contextmanager
-def fields_renamed(renamed: dict[str, str]) -> Iterator[None]:
-    """For a page whose inputs are named apart from the service's fields (one role box per member row)."""
-    try:
-        yield
-    except DomainError as exc:
-        exc.field = renamed.get(exc.field or "", exc.field)
-        raise
 
 
 @dataclass(frozen=True)
@@ -84,7 +59,7 @@ class GroupForm:
         return cls(name, technology_area, charter, name_ja, charter_ja, status)
 
     def group_status(self) -> GroupStatus:
-        return parse_choice(GroupStatus, self.status, N_("choose a status"), "status")
+        return parse_choice(GroupStatus, self.status, message=N_("choose a status"), field="status")
 
     def values(self) -> dict[str, str | None]:
         return asdict(self)
@@ -137,10 +112,10 @@ class MemberForm:
         return self.action == "remove"
 
     def member_id(self) -> int:
-        return parse_id(self.user_id, N_("choose a person from the list"), "user_id")
+        return parse_id(self.user_id, message=N_("choose a person from the list"), field="user_id")
 
     def member_role(self) -> MembershipRole:
-        return parse_choice(MembershipRole, self.role, N_("choose a role"), self.role_field)
+        return parse_choice(MembershipRole, self.role, message=N_("choose a role"), field=self.role_field)
 
     @property
     def role_field(self) -> str:

@@ -20,13 +20,12 @@ from app.groups.deps import (
     NewGroupFormData,
     ReadableGroup,
     RemovalFormData,
-    fields_renamed,
 )
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.permissions import GroupAction, rules
 from app.groups.schemas import ChairOut, members_by_country
 from app.web.deps import DbSession, ObjectId
-from app.web.forms import NO_ERRORS, form_page
+from app.web.forms import NO_ERRORS, fields_renamed, form_page
 from app.web.templating import flash, negotiate_language, render
 from app.web.urls import see_other
 

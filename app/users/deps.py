@@ -14,9 +14,9 @@ from fastapi import Depends, Form, Query
 
 from app.access.policy import AdminPrincipal, SecretariatPrincipal
 from app.core.errors import N_, InvalidInput
-from app.groups.deps import parse_choice
 from app.users import service
 from app.users.models import Role, UserStatus
+from app.web.forms import parse_choice
 
 # One gate per account action, the same on the API and the pages: the secretariat looks people up and decides on
 # registrations; administrators change accounts (app.users.permissions has the object rules).
@@ -99,9 +99,11 @@ class AccountChangeForm:
         if self.clearance not in ("", *CLEARANCE):
             raise InvalidInput(N_("choose whether the account is cleared"), field="export_cleared")
         return service.AccountChange(
-            role=parse_choice(Role, self.role, N_("choose a role from the list"), "role") if self.role else None,
+            role=parse_choice(Role, self.role, message=N_("choose a role from the list"), field="role")
+            if self.role
+            else None,
             country=self.country or None,
-            status=parse_choice(UserStatus, self.status, N_("choose a status from the list"), "status")
+            status=parse_choice(UserStatus, self.status, message=N_("choose a status from the list"), field="status")
             if self.status
             else None,
             export_cleared=CLEARANCE.get(self.clearance),

@@ -15,7 +15,6 @@ from app.core.errors import N_
 from app.core.pagination import PageRequest
 from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
-from app.groups.deps import fields_renamed
 from app.users import console, registrations, service
 from app.users.deps import (
     AccountChangeFormData,
@@ -28,7 +27,7 @@ from app.users.deps import (
 )
 from app.users.models import Role, UserStatus
 from app.web.deps import DbSession, ObjectId, Page
-from app.web.forms import NO_ERRORS, form_page
+from app.web.forms import NO_ERRORS, fields_renamed, form_page
 from app.web.templating import flash, render
 from app.web.urls import see_other
 

@@ -11,6 +11,7 @@ field's refusal so the summary lists them all at once (`InvalidForm`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.core.errors import N_, DomainError, InvalidInput, RefusalRecorded
+from app.web.deps import MAX_ID
 from app.web.templating import gettext_for, negotiate_language, render
 
 E = TypeVar("E", bound=StrEnum)
@@ -90,6 +92,24 @@ def parse_choice(enum: type[E], value: str, *, field: str, message: str = N_("ch
         return enum(value)
     except ValueError:
         raise InvalidInput(message, field=field) from None
+
+
+def parse_id(value: str, *, field: str, message: str = N_("choose one of the options")) -> int:
+    """An id sent as a string (a select of people): anything but a database id is the field's error."""
+    number = int(value) if value.strip().isdigit() else 0
+    if not 1 <= number <= MAX_ID:
+        raise InvalidInput(message, field=field)
+    return number
+
+
+@contextmanager
+def fields_renamed(renamed: dict[str, str]) -> Iterator[None]:
+    """For a page whose inputs are named apart from the service's fields (one role box per member row)."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = renamed.get(exc.field or "", exc.field)
+        raise
 
 
 NO_ERRORS = FormErrors()
