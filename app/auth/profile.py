@@ -19,7 +19,7 @@ from app.core.errors import N_, InvalidInput
 from app.core.pagination import PageRequest
 from app.core.routing import page_router
 from app.users import service as users
-from app.web.deps import DbSession, ObjectId, Page
+from app.web.deps import DbSession, FormReason, ObjectId, Page
 from app.web.forms import NO_ERRORS, form_page
 from app.web.templating import CAPITAL_TIME_ZONES, DEFAULT_TIME_ZONE, TIME_ZONE_CHOICES, flash, render
 from app.web.urls import see_other
@@ -112,7 +112,7 @@ def revoke_token_form(
     token_id: ObjectId,
     db: DbSession,
     principal: TokenOwner,
-    reason: Annotated[str, Form()] = "",
+    reason: FormReason = "",
 ) -> Response:
     def revoke() -> Response:
         token = auth_service.revoke_token(db, principal, token_id, reason=reason)

@@ -34,7 +34,7 @@ from app.documents.forms import DocumentForm, chosen_file
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.documents.uploads import size_limit, too_large
 from app.groups.models import WorkingGroup
-from app.web.deps import MAX_ID, DbSession, ObjectId, Page
+from app.web.deps import MAX_ID, DbSession, FormReason, ObjectId, Page
 from app.web.forms import NO_ERRORS, FormErrors, FormReader, form_page
 from app.web.templating import flash, render
 from app.web.uploads_guard import TOO_LARGE
@@ -47,7 +47,6 @@ PostedForm = Annotated[DocumentForm, Depends(DocumentForm.posted)]
 OptionalFile = Annotated[UploadFile | None, File()]
 # Lengths are checked by the service, so a long value is a message beside its field (not FastAPI's 422 page).
 Note = Annotated[str, Form()]
-Reason = Annotated[str, Form()]
 
 
 def _upload_limit(request: Request) -> str:
@@ -219,7 +218,7 @@ def withdraw_page(request: Request, document: WithdrawableDocument, principal: D
 
 @pages.post("/documents/{document_id}/withdraw", response_class=HTMLResponse, name="documents.withdraw")
 def withdraw(
-    request: Request, document: ReadableDocument, db: DbSession, principal: DocumentWriter, reason: Reason = ""
+    request: Request, document: ReadableDocument, db: DbSession, principal: DocumentWriter, reason: FormReason = ""
 ) -> Response:
     def confirm() -> Response:
         service.withdraw(db, principal, document, reason)
@@ -241,7 +240,7 @@ def reinstate_page(request: Request, document: ReinstatableDocument, principal: 
 
 @pages.post("/documents/{document_id}/reinstate", response_class=HTMLResponse, name="documents.reinstate")
 def reinstate(
-    request: Request, document: ReadableDocument, db: DbSession, principal: Staff, reason: Reason = ""
+    request: Request, document: ReadableDocument, db: DbSession, principal: Staff, reason: FormReason = ""
 ) -> Response:
     def confirm() -> Response:
         service.reinstate(db, principal, document, reason)

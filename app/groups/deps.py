@@ -126,15 +126,3 @@ class MemberForm:
 
 
 MemberFormData = Annotated[MemberForm, Depends(MemberForm.from_form)]
-
-
-@dataclass(frozen=True)
-class RemovalForm:
-    reason: str = ""
-
-    @classmethod
-    def from_form(cls, reason: Annotated[str, Form()] = "") -> RemovalForm:
-        return cls(reason)
-
-
-RemovalFormData = Annotated[RemovalForm, Depends(RemovalForm.from_form)]

@@ -19,12 +19,11 @@ from app.groups.deps import (
     MemberFormData,
     NewGroupFormData,
     ReadableGroup,
-    RemovalFormData,
 )
 from app.groups.models import GroupStatus, MembershipRole, WorkingGroup
 from app.groups.permissions import GroupAction, rules
 from app.groups.schemas import ChairOut, members_by_country
-from app.web.deps import DbSession, ObjectId
+from app.web.deps import DbSession, FormReason, ObjectId
 from app.web.forms import NO_ERRORS, fields_renamed, form_page
 from app.web.templating import flash, negotiate_language, render
 from app.web.urls import see_other
@@ -135,17 +134,17 @@ def remove_member(
     user_id: ObjectId,
     db: DbSession,
     principal: GroupsManager,
-    form: RemovalFormData,
+    reason: FormReason = "",
 ) -> Response:
     def remove() -> Response:
-        removed = service.remove_member(db, principal, group, user_id, reason=form.reason)
+        removed = service.remove_member(db, principal, group, user_id, reason=reason)
         flash(request, N_("%(name)s was removed from the working group."), name=removed.display_name)
         return see_other(request, "groups.manage", slug=group.slug)
 
     def context() -> dict[str, Any]:
         return {"group": group, "member": service.get_member(db, principal, group, user_id)}
 
-    return form_page(request, "groups/remove_member.html", context, remove, values={"reason": form.reason})
+    return form_page(request, "groups/remove_member.html", context, remove, values={"reason": reason})
 
 
 # After /groups/new, so that path is not taken for a slug.

@@ -146,17 +146,3 @@ class DecisionForm:
 
 
 DecisionFormData = Annotated[DecisionForm, Depends(DecisionForm.from_form)]
-
-
-@dataclass(frozen=True)
-class ReasonForm:
-    """The confirmation pages (reject a registration, revoke a token): an optional reason for the audit trail."""
-
-    reason: str = ""
-
-    @classmethod
-    def from_form(cls, reason: Annotated[str, Form()] = "") -> ReasonForm:
-        return cls(reason)
-
-
-ReasonFormData = Annotated[ReasonForm, Depends(ReasonForm.from_form)]

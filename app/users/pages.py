@@ -22,11 +22,10 @@ from app.users.deps import (
     AccountReader,
     DecisionFormData,
     PageUserFilters,
-    ReasonFormData,
     RegistrationDecider,
 )
 from app.users.models import Role, UserStatus
-from app.web.deps import DbSession, ObjectId, Page
+from app.web.deps import DbSession, FormReason, ObjectId, Page
 from app.web.forms import NO_ERRORS, fields_renamed, form_page
 from app.web.templating import flash, render
 from app.web.urls import see_other
@@ -82,17 +81,17 @@ def reject_page(request: Request, user_id: ObjectId, db: DbSession, principal: R
 
 @pages.post("/admin/approvals/{user_id}/reject", response_class=HTMLResponse, name="users.reject")
 def reject(
-    request: Request, user_id: ObjectId, db: DbSession, principal: RegistrationDecider, form: ReasonFormData
+    request: Request, user_id: ObjectId, db: DbSession, principal: RegistrationDecider, reason: FormReason = ""
 ) -> Response:
     def reject() -> Response:
-        user = registrations.decide_registration(db, principal, user_id, approve=False, reason=form.reason)
+        user = registrations.decide_registration(db, principal, user_id, approve=False, reason=reason)
         flash(request, N_("The registration of %(name)s was rejected."), name=user.display_name)
         return see_other(request, "users.approvals")
 
     def context() -> dict[str, Any]:
         return {"user": registrations.pending_registration(db, principal, user_id)}
 
-    return form_page(request, "admin/reject.html", context, reject, values={"reason": form.reason})
+    return form_page(request, "admin/reject.html", context, reject, values={"reason": reason})
 
 
 # Looking people up ---------------------------------------------------------------------------------------------
@@ -178,10 +177,15 @@ def revoke_token_page(
 
 @pages.post("/admin/users/{user_id}/tokens/{token_id}/revoke", response_class=HTMLResponse, name="users.revoke_token")
 def revoke_token(
-    request: Request, user_id: ObjectId, token_id: ObjectId, db: DbSession, principal: TokenAdmin, form: ReasonFormData
+    request: Request,
+    user_id: ObjectId,
+    token_id: ObjectId,
+    db: DbSession,
+    principal: TokenAdmin,
+    reason: FormReason = "",
 ) -> Response:
     def revoke() -> Response:
-        token = auth_service.revoke_token(db, principal, token_id, owner_id=user_id, reason=form.reason)
+        token = auth_service.revoke_token(db, principal, token_id, owner_id=user_id, reason=reason)
         flash(request, N_("API token %(name)s revoked."), name=token.name)
         return see_other(request, "users.account", user_id=user_id)
 
@@ -189,4 +193,4 @@ def revoke_token(
         token = auth_service.get_token(db, principal, token_id, owner_id=user_id)
         return {"token": token, "owner": token.user}
 
-    return form_page(request, "auth/revoke_token.html", context, revoke, values={"reason": form.reason})
+    return form_page(request, "auth/revoke_token.html", context, revoke, values={"reason": reason})

@@ -28,3 +28,6 @@ def page_request(
 
 
 Page = Annotated[PageRequest, Depends(page_request)]
+
+# The optional reason a confirmation page (withdraw, reject, remove, revoke) sends; kept on the audit trail.
+FormReason = Annotated[str, Form()]
