@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Form, UploadFile
 
 from app.access.visibility import Visibility
+from app.core import text
 from app.core.errors import N_, InvalidInput
 from app.documents import service
 from app.documents.models import ControlCategory, Document, DocumentType
@@ -102,6 +103,8 @@ class DocumentForm:
         """The service's inputs. Every choice that is not on offer is reported at once, each on its field; the
         service then checks the rest (lengths, tags, the marking's completeness)."""
         form = reader or FormReader()
+        # The title is checked here too, so a form without one says so together with the other errors.
+        form.read(lambda: text.one_line(self.title, N_("a title"), service.TITLE_MAX, field="title"), "")
         owner = form.read(lambda: service.parse_owner(self.owner), None)
         doc_type = form.choice(DocumentType, self.doc_type, field="doc_type", message=N_("choose a document type"))
         visibility = form.choice(

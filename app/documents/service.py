@@ -51,6 +51,8 @@ MAX_REASON = 2000
 COUNTRY_LIST = ", ".join(QUAD_COUNTRY_CODES)
 T = TypeVar("T")
 
+TITLE_MAX = 200
+
 
 @dataclass(frozen=True)
 class DocumentFields:
@@ -100,7 +102,7 @@ def clean_tags(raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def _validated(fields: DocumentFields) -> DocumentFields:
-    title = text.one_line(fields.title, N_("a title"), 200, field="title")
+    title = text.one_line(fields.title, N_("a title"), TITLE_MAX, field="title")
     description = text.paragraphs(fields.description, N_("the description"), 20_000, field="description")
     owner = parse_owner(fields.owner_country) if fields.owner_country is not None else None
     if fields.visibility is Visibility.country and owner is None:

@@ -126,6 +126,18 @@ def test_choices_that_are_not_on_offer_and_a_missing_file_are_all_reported_at_on
     assert documents_titled(db, "Odd") == 0
 
 
+def test_a_missing_title_is_reported_with_the_missing_file(browser_as, semis) -> None:
+    group, us, _ = semis
+    answer = browser_as(us).post(
+        f"/groups/{group.slug}/documents/new",
+        data={**FORM, "title": "  "},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert answer.status_code == 422
+    assert summary_links(answer.text) == {"file": "choose a file to upload", "title": "a title is required"}
+    assert field_error(answer.text, "title") == "a title is required"
+
+
 def test_a_japanese_page_shows_the_errors_in_japanese_and_the_api_keeps_english(browser_as, api_as, semis) -> None:
     group, us, _ = semis
     http = browser_as(us)
