@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.access.policy import AnyPrincipal
 from app.core.migrations_state import schema_problem
@@ -23,8 +22,8 @@ async def healthz(_: AnyPrincipal) -> dict[str, str]:
     summary="Readiness: the database answers and its schema is at the newest migration",
     responses={503: {"description": "Not ready; the body says why"}},
 )
-async def readyz(request: Request, _: AnyPrincipal) -> JSONResponse:
-    problem = await run_in_threadpool(schema_problem, request.app.state.engine)
+def readyz(request: Request, _: AnyPrincipal) -> JSONResponse:
+    problem = schema_problem(request.app.state.engine)
     if problem:
         return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
     return JSONResponse({"status": "ok"})
