@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ def serve_on_this_thread(handler: Callable[[Request], Awaitable[Response]], requ
     loop = _worker.loop
     if loop is None:
         loop = _worker.loop = asyncio.new_event_loop()
+        weakref.finalize(threading.current_thread(), loop.close)  # an idle pool thread ends after a while
     _worker.serving = True
     try:
         return loop.run_until_complete(handler(request))
