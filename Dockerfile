@@ -47,6 +47,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:/app/bin:$PATH \
     QUAD_ENV=prod \
     QUAD_DATA_DIR=/app/var \
+    MALLOC_ARENA_MAX=2 \
     PORT=8000
 
 RUN groupadd --system --gid 10001 quad \

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,7 +19,7 @@ from app.auth.pages import pages as auth_pages
 from app.auth.profile import pages as profile_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
-from app.core.config import PROJECT_ROOT, Settings, get_settings, private_directory
+from app.core.config import PROJECT_ROOT, Environment, Settings, get_settings, private_directory
 from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
 from app.documents import extraction, screening
@@ -29,11 +30,12 @@ from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
 from app.storage import staging, storage_from_settings
 from app.system.api_docs import router as api_docs_pages
+from app.system.router import SCHEMA_RECHECK_SECONDS
 from app.system.router import router as system_router
 from app.users.api import api as users_api
 from app.users.api import me_api
 from app.users.pages import pages as users_pages
-from app.web import openapi
+from app.web import openapi, templating
 from app.web.error_pages import install_error_handlers
 from app.web.security_headers import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.web.uploads_guard import UploadGuardMiddleware
@@ -43,8 +45,11 @@ SESSION_COOKIE = "quad_session"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Each instance runs a text-extraction worker (QUAD_EXTRACTION_WORKER), stopped cleanly at shutdown."""
+    """Sizes the thread pool; each instance runs a text-extraction worker (QUAD_EXTRACTION_WORKER), stopped
+    cleanly at shutdown."""
     settings: Settings = app.state.settings
+    # The thread pool and the connection pool are sized together (QUAD_THREADS, QUAD_DB_POOL_SIZE).
+    to_thread.current_default_thread_limiter().total_tokens = settings.threads
     worker: extraction.ExtractionWorker | None = None
     if settings.extraction_worker:
         storage = app.state.storage
@@ -87,12 +92,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.record_refusal = audit.record
     # The embedded database, stored files, temporary uploads and the dev key live here: this account's only.
     private_directory(settings.data_dir)
-    app.state.engine = build_engine(settings.resolved_database_url())
+    app.state.engine = build_engine(
+        settings.resolved_database_url(),
+        pool_size=settings.resolved_db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
     app.state.sessionmaker = build_sessionmaker(app.state.engine)
     # Work outside requests (the extraction worker) gets its own sessions, never a request's.
     app.state.extraction_worker = None
     app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
     app.state.storage = storage_from_settings(settings)
+    app.state.schema_recheck_seconds = SCHEMA_RECHECK_SECONDS
+    # Templates are re-read when they change only in dev, where people edit them.
+    templating.environment.auto_reload = settings.env is Environment.dev
     screening.configure(settings.screening_file)  # a bad list file stops the start with a clear message
     app.state.identity_providers = ProviderRegistry.from_file(settings.idp_file)
     app.state.oidc = OidcClients(app.state.identity_providers)

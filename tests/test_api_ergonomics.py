@@ -216,6 +216,39 @@ def test_serve_prints_the_real_address_and_how_to_sign_in_once_it_listens(
         process.wait(timeout=20)
 
 
+def test_serve_starts_its_workers_with_two_malloc_arenas(migrated_database: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in _quad_env(migrated_database, tmp_path).items() if k != "MALLOC_ARENA_MAX"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            # uvicorn's supervisor also starts a resource tracker; the workers are the ones serving.
+            workers = [int(pid) for pid in children if b"MALLOC_ARENA_MAX" in _environ(int(pid))]
+        assert len(workers) >= 2, "the workers were not started with MALLOC_ARENA_MAX"
+        for pid in workers:
+            assert b"MALLOC_ARENA_MAX=2\0" in _environ(pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes() + b"\0"
+    except OSError:
+        return b""
+
+
 def _quad_env(database_url: str, data_dir: Path, env_name: str = "test") -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("QUAD_") and k not in ("DATABASE_URL", "REDIS_URL")},

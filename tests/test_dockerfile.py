@@ -317,6 +317,7 @@ def test_production_environment() -> None:
     assert env.get("QUAD_ENV") == "prod"
     assert env.get("PYTHONDONTWRITEBYTECODE") == "1"
     assert env.get("PYTHONUNBUFFERED") == "1"
+    assert env.get("MALLOC_ARENA_MAX") == "2"  # fewer malloc arenas per worker: lower peak memory
 
 
 def test_exposes_port_8000() -> None:

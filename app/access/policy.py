@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.access.principal import ANONYMOUS, Principal
 from app.access.roles import UserStatus
 from app.core.errors import N_, Forbidden, NotAuthenticated
+from app.core.threads import run_blocking
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FORM_FIELD = "csrf_token"
@@ -37,7 +37,7 @@ async def current_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         cookie_less = SESSION_KEY not in request.session and "authorization" not in request.headers
-        principal = ANONYMOUS if cookie_less else await run_in_threadpool(resolve_principal, request)
+        principal = ANONYMOUS if cookie_less else await run_blocking(resolve_principal, request)
         request.state.principal = principal
     return principal
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from app.access.policy import AnyPrincipal
 from app.auth import sessions, signin
@@ -18,6 +17,7 @@ from app.auth.ratelimit import SignInLimit
 from app.auth.signin import NeedsOnboarding, SignInRefused, VerifiedIdentity
 from app.core.errors import N_, NotFound, RefusalRecorded
 from app.core.routing import page_router
+from app.core.threads import run_blocking
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.users.models import User, UserStatus
 from app.web.deps import DbSession, FormId
@@ -164,7 +164,7 @@ def dev_login(
 
 @pages.post("/logout", name="auth.logout")
 async def logout(request: Request, db: DbSession, _: AnyPrincipal) -> RedirectResponse:
-    ended = await run_in_threadpool(sessions.end_session, request, db)
+    ended = await run_blocking(sessions.end_session, request, db)
     home = f"{request.app.state.settings.base_url}/"
     if ended is not None and ended.provider_name:
         url = await _oidc(request).logout_url(ended.provider_name, ended.id_token, home)

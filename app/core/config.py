@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"], alias="QUAD_TRUSTED_PROXIES"
     )
     log_level: str = Field("INFO", alias="QUAD_LOG_LEVEL")
+    # Requests served at once per worker process (its thread pool), and the database connections it keeps: a
+    # request holds one thread and at most one connection, so the pool has one more for the extraction worker
+    # and a spare. A request that still waits this long for a connection is answered 503 with Retry-After.
+    threads: int = Field(4, ge=1, le=256, alias="QUAD_THREADS")
+    db_pool_size: int | None = Field(None, ge=1, le=512, alias="QUAD_DB_POOL_SIZE")
+    db_pool_timeout: float = Field(2.0, gt=0, le=60, alias="QUAD_DB_POOL_TIMEOUT")
     # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
     # Where people write about their account (shown to industry waiting for approval).
@@ -118,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def resolved_db_pool_size(self) -> int:
+        return self.db_pool_size if self.db_pool_size is not None else self.threads + 2
 
     @property
     def is_https(self) -> bool:

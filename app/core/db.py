@@ -92,10 +92,15 @@ def _prepare_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
 
 
-def build_engine(url: str, **kwargs: Any) -> Engine:
+def build_engine(url: str, *, pool_size: int | None = None, pool_timeout: float = 30, **kwargs: Any) -> Engine:
+    """`pool_size`: connections kept, and never more (no overflow): each SQLite connection has its own page
+    cache, and a request that finds none free within `pool_timeout` seconds gets sqlalchemy's TimeoutError."""
     parsed = make_url(url)
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if pool_size is not None and not in_memory:
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and not in_memory:
             # Made private before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
             private_directory(Path(parsed.database).parent, tighten_existing=False)
             private_file(Path(parsed.database))

@@ -1,7 +1,8 @@
 """One database transaction per request, committed only when the handler succeeded.
 
 Routers use `TransactionalRoute` (through `api_router()` / `page_router()`), so a 2xx means the data is
-committed, and any error or 4xx/5xx answer rolls back everything the request wrote.
+committed, and any error or 4xx/5xx answer rolls back everything the request wrote. A sync endpoint runs whole
+(dependencies, handler, commit) on one worker thread: see app.core.threads.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, _effective_route_context_var
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.core.db import ROLLBACK_CALLBACKS
 from app.core.errors import RefusalRecorded
+from app.core.threads import inline_sync_calls, is_blocking, on_one_thread, run_blocking
 
 log = logging.getLogger("app.core.routing")
 
@@ -78,11 +80,20 @@ async def finish_request_transaction(request: Request, *, commit: bool, refusal:
     if session is not None:
         request.state.db = None
         record_refusal = getattr(request.app.state, "record_refusal", None)
-        await run_in_threadpool(_finish, session, commit, refusal, record_refusal)
+        await run_blocking(_finish, session, commit, refusal, record_refusal)
 
 
 class TransactionalRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # A sync endpoint runs whole on one worker thread. An async one (it awaits I/O: an identity provider)
+        # stays on the server's loop, with FastAPI's own hops for its sync dependencies.
+        one_thread = is_blocking(self.endpoint)
+        if one_thread:
+            # FastAPI builds the handler once per inclusion, from that inclusion's dependant when there is one
+            # (it names wrapping dependant.call here as the way integrations change how calls run).
+            context = _effective_route_context_var.get()
+            included = getattr(context, "dependant", None) if getattr(context, "original_route", None) is self else None
+            inline_sync_calls(included if isinstance(included, Dependant) else self.dependant)
         handler = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:
@@ -97,7 +108,13 @@ class TransactionalRoute(APIRoute):
             await finish_request_transaction(request, commit=response.status_code < 400)
             return response
 
-        return run_in_transaction
+        if not one_thread:
+            return run_in_transaction
+
+        async def run_on_one_thread(request: Request) -> Response:
+            return await on_one_thread(run_in_transaction, request)
+
+        return run_on_one_thread
 
 
 def api_router(**kwargs: Any) -> APIRouter:

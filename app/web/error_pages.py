@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -218,6 +219,21 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Seconds a client is asked to wait when every database connection stayed busy for QUAD_DB_POOL_TIMEOUT.
+BUSY_RETRY_AFTER = 2
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    # No connection came free in time: answer at once rather than queue. The page is shown as to a signed-out
+    # person, since finding out who is asking would wait for a connection again.
+    log.warning("no database connection free for %s %s", request.method, request.url.path)
+    detail = N_("The service is busy. Please try again in a moment.")
+    if not wants_problem_json(request):
+        detail = gettext_for(negotiate_language(request))(detail)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER), "Cache-Control": "no-store"}
+    return error_response(request, 503, detail, headers=headers)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Logged for operators with the stack; the client only learns that something failed.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -234,4 +250,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(Exception, _unexpected_error)

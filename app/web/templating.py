@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.access.policy import csrf_token
 from app.access.principal import ANONYMOUS
@@ -285,6 +285,22 @@ def build_environment() -> Environment:
 environment = build_environment()
 
 
+class LazyCsrfToken:
+    """`{{ csrf_token }}` in a template: the session's token, minted only when a page writes it into a form, so
+    a page without one (most pages to a signed-out reader) leaves the session, and so the cookie, alone."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> Markup:
+        return escape(csrf_token(self._request))
+
+
 def render(
     request: Request,
     template: str,
@@ -300,7 +316,7 @@ def render(
         "principal": principal,
         "language": language,
         "time_zone": time_zone_of(principal),
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyCsrfToken(request),
         "flash": _pop_flash(request, translations_for(language).gettext),
         "current_path": request.url.path,
         "current_url": current_url(request),

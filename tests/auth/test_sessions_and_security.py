@@ -70,7 +70,7 @@ def test_pages_have_no_inline_script(client: httpx.Client) -> None:
 def test_https_base_url_adds_hsts_and_secure_cookies(database_url: str, tmp_path: Path) -> None:
     app = create_app(make_settings(database_url, tmp_path, "https://quad.example.org"))
     with serve(app) as url:
-        response = httpx.get(f"{url}/login")
+        response = httpx.get(f"{url}/language?lang=ja")  # a page that writes the session
     assert response.headers["strict-transport-security"].startswith("max-age=")
     cookie = response.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
