@@ -54,7 +54,8 @@ def _filtered(principal: Principal, filters: DocumentFilters, dialect: str) -> S
             Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag == filters.tag.strip().lower()))
         )
     if filters.query:
-        query = query.where(search.matching(principal, filters.query, dialect))
+        matches = search.matching(principal, filters.query, dialect)
+        query = query.join(matches, matches.c.document_id == Document.id)
     return query
 
 
@@ -62,6 +63,8 @@ def list_documents(
     session: Session, principal: Principal, filters: DocumentFilters, page: PageRequest
 ) -> Paginated[Document]:
     """The documents the principal may read (withdrawn ones left out), newest change first."""
+    if filters.query:
+        search.prepare(session)
     return paginate(
         session,
         _filtered(principal, filters, session.get_bind().dialect.name),

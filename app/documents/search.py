@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, or_, select, table
+from sqlalchemy import ColumnElement, Select, Subquery, column, select, table, union
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.documents import permissions
@@ -45,34 +47,35 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
     return not outside_metadata(name, type_)
 
 
-def matching(principal: Principal, text: str, dialect: str) -> ColumnElement[bool]:
-    """A condition on `Document`: it contains `text` in its metadata, or (content readers only) in a version's
-    extracted text. `dialect` is the session's database ("sqlite", "postgresql")."""
+def matching(principal: Principal, text: str, dialect: str) -> Subquery:
+    """The ids (column `document_id`, each once) of the documents that contain `text` in their metadata, or (for
+    content readers only) in a version's extracted text; to be joined to the listed documents, so the database
+    starts from the few matches rather than from every document. `dialect`: "sqlite" or "postgresql"."""
     text = text.strip()
-    indexed = len(text) >= MIN_INDEXED
-    if indexed and dialect == "sqlite":
+    if len(text) >= MIN_INDEXED and dialect == "sqlite":
         phrase = _fts_phrase(text)
-        in_metadata: Select[Any] = select(_document_fts.c.rowid).where(_document_fts.c.document_fts.match(phrase))
-        text_versions = select(_version_text_fts.c.rowid).where(_version_text_fts.c.version_text_fts.match(phrase))
-        in_text = _content_readable(principal, DocumentVersion.id.in_(text_versions))
-        return or_(Document.id.in_(in_metadata), Document.id.in_(in_text))
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-    in_text = _content_readable(
-        principal,
-        DocumentVersion.id.in_(select(VersionText.version_id).where(VersionText.content.ilike(pattern, escape="\\"))),
-    )
-    if indexed:
-        # One select per index: PostgreSQL combines the title and description GIN scans (BitmapOr), which an OR
-        # with the text subquery in the outer WHERE would turn into a scan of every document.
-        in_metadata = select(Document.id).where(
-            or_(Document.title.ilike(pattern, escape="\\"), Document.description.ilike(pattern, escape="\\"))
+        in_metadata = select(_document_fts.c.rowid.label("document_id")).where(
+            _document_fts.c.document_fts.match(phrase)
         )
-        return or_(Document.id.in_(in_metadata.correlate(None)), Document.id.in_(in_text))
-    return or_(
-        Document.title.ilike(pattern, escape="\\"),
-        Document.description.ilike(pattern, escape="\\"),
-        Document.id.in_(in_text),
-    )
+        text_versions = select(_version_text_fts.c.rowid).where(_version_text_fts.c.version_text_fts.match(phrase))
+        return union(in_metadata, _content_readable(principal, DocumentVersion.id.in_(text_versions))).subquery()
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    text_versions = select(VersionText.version_id).where(VersionText.content.ilike(pattern, escape="\\"))
+    # One select per column, so that each uses its own GIN index (an OR of the two would scan every document).
+    return union(
+        select(Document.id.label("document_id")).where(Document.title.ilike(pattern, escape="\\")),
+        select(Document.id).where(Document.description.ilike(pattern, escape="\\")),
+        _content_readable(principal, DocumentVersion.id.in_(text_versions)),
+    ).subquery()
+
+
+def prepare(session: Session) -> None:
+    """Before a search on PostgreSQL, in the request's transaction only: the planner's default random_page_cost
+    (4, for spinning disks), with ILIKE's per-row cost underestimated, makes a scan of every text look cheaper
+    than the trigram index (measured: 135 ms against 9 ms at 20,000 texts). 1.1 is the usual value for SSDs; a
+    database configured so already (README) is unchanged by it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql("SET LOCAL random_page_cost = 1.1"))
 
 
 def _content_readable(principal: Principal, versions: ColumnElement[bool]) -> Select[Any]:
@@ -86,7 +89,6 @@ def _content_readable(principal: Principal, versions: ColumnElement[bool]) -> Se
             permissions.readable_documents(principal),
             permissions.content_readable_documents(principal),
         )
-        .correlate(None)  # its own scan of the document table, not a subquery per listed row
     )
 
 
