@@ -51,7 +51,8 @@ def matching(principal: Principal, text: str, dialect: str) -> Subquery:
     """The ids (column `document_id`, each once) of the documents that contain `text` in their metadata, or (for
     content readers only) in a version's extracted text; to be joined to the listed documents, so the database
     starts from the few matches rather than from every document. `dialect`: "sqlite" or "postgresql"."""
-    text = text.strip()
+    # A NUL can be in no stored text; FTS5 would read it as the end of its query, PostgreSQL refuses it.
+    text = text.replace("\x00", "").strip()
     if len(text) >= MIN_INDEXED and dialect == "sqlite":
         phrase = _fts_phrase(text)
         in_metadata = select(_document_fts.c.rowid.label("document_id")).where(
