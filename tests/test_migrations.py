@@ -17,6 +17,7 @@ from sqlalchemy import Engine, inspect, text
 import app.models  # noqa: F401  (every table on Base.metadata before comparing)
 from app.core.db import Base, build_engine
 from app.core.migrations_state import alembic_config, head_revision
+from app.documents.search import include_name
 from tests.support.databases import scratch_database
 
 QUAD_TIME_ZONES = {
@@ -95,6 +96,6 @@ def test_models_and_migrations_do_not_drift(url: str, engine: Engine) -> None:
     """Autogenerate finds no difference between the migrated schema and the models' metadata."""
     command.upgrade(_config(url), "head")
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"models and migrations differ; write a migration: {differences}"

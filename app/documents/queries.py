@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.access.principal import Principal
 from app.core.errors import N_, Forbidden, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
-from app.documents import permissions
+from app.documents import permissions, search
 from app.documents.models import (
     Document,
     DocumentTag,
@@ -37,7 +37,7 @@ class DocumentFilters:
     query: str | None = None
 
 
-def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Any]:
+def _filtered(principal: Principal, filters: DocumentFilters, dialect: str) -> Select[Any]:
     query = select(Document).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
     if filters.group_id is not None:
         query = query.where(Document.group_id == filters.group_id)
@@ -54,27 +54,8 @@ def _filtered(principal: Principal, filters: DocumentFilters) -> Select[Any]:
             Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag == filters.tag.strip().lower()))
         )
     if filters.query:
-        pattern = "%" + filters.query.strip().replace("%", r"\%").replace("_", r"\_") + "%"
-        # The text of a file is content: it is searched only in documents whose content the caller may read,
-        # and the text subquery carries that filter itself, so it never reads the texts of other documents.
-        in_text = (
-            select(DocumentVersion.document_id)
-            .join(VersionText, VersionText.version_id == DocumentVersion.id)
-            .join(Document, Document.id == DocumentVersion.document_id)
-            .where(
-                permissions.readable_documents(principal),
-                permissions.content_readable_documents(principal),
-                VersionText.content.ilike(pattern, escape="\\"),
-            )
-            .correlate(None)  # its own scan of the document table, not a subquery per listed row
-        )
-        query = query.where(
-            or_(
-                Document.title.ilike(pattern, escape="\\"),
-                Document.description.ilike(pattern, escape="\\"),
-                Document.id.in_(in_text),
-            )
-        )
+        matches = search.matching(principal, filters.query, dialect)
+        query = query.join(matches, matches.c.document_id == Document.id)
     return query
 
 
@@ -82,9 +63,11 @@ def list_documents(
     session: Session, principal: Principal, filters: DocumentFilters, page: PageRequest
 ) -> Paginated[Document]:
     """The documents the principal may read (withdrawn ones left out), newest change first."""
+    if filters.query:
+        search.prepare(session)
     return paginate(
         session,
-        _filtered(principal, filters),
+        _filtered(principal, filters, session.get_bind().dialect.name),
         page,
         order_by=(Document.updated_at.desc(), Document.id.desc()),
         options=(selectinload(Document.tags), selectinload(Document.releases)),
