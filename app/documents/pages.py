@@ -113,7 +113,7 @@ def new_document(
     note: Note = "",
 ) -> Response:
     def create() -> Response:
-        reader = FormReader()
+        reader = FormReader(order=UPLOAD_FORM_ORDER)
         chosen = reader.read(lambda: chosen_file(file), None)
         fields, marking = form.parsed(reader)
         assert chosen is not None  # parsed() raised every error found, the missing file among them
@@ -125,6 +125,22 @@ def new_document(
 
     values = {**form.values(), "note": note}
     return form_page(request, "documents/new.html", lambda: _choices(request, principal, group), create, values=values)
+
+
+# The new-document form's fields, top to bottom (templates/documents/_fields.html, then the file and the marking).
+UPLOAD_FORM_ORDER = (
+    "title",
+    "description",
+    "owner",
+    "doc_type",
+    "visibility",
+    "tags",
+    "file",
+    "note",
+    "category",
+    "control_code",
+    "release",
+)
 
 
 # One document ----------------------------------------------------------------------------------------------------

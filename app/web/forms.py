@@ -65,10 +65,12 @@ class InvalidForm(InvalidInput):
 
 class FormReader:
     """Reads a form's fields one by one, keeping every refusal instead of stopping at the first, so the person
-    sees all that is wrong in one go. `done()` raises them together."""
+    sees all that is wrong in one go. `done()` raises them together, in `order` (the fields' order on the page,
+    so the error summary reads top to bottom like the form)."""
 
-    def __init__(self) -> None:
+    def __init__(self, order: Sequence[str] = ()) -> None:
         self.errors: list[DomainError] = []
+        self.order = tuple(order)
 
     def read(self, parse: Callable[[], T], otherwise: T) -> T:
         try:
@@ -82,7 +84,8 @@ class FormReader:
 
     def done(self) -> None:
         if self.errors:
-            raise InvalidForm(self.errors)
+            place = {field: index for index, field in enumerate(self.order)}
+            raise InvalidForm(sorted(self.errors, key=lambda error: place.get(error.field or "", len(place))))
 
 
 def parse_choice(enum: type[E], value: str, *, field: str, message: str = N_("choose one of the options")) -> E:

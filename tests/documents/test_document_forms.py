@@ -134,7 +134,11 @@ def test_a_missing_title_is_reported_with_the_missing_file(browser_as, semis) ->
         files={"file": ("", b"", "application/octet-stream")},
     )
     assert answer.status_code == 422
-    assert summary_links(answer.text) == {"file": "choose a file to upload", "title": "a title is required"}
+    # In the form's order, top to bottom, like the page.
+    assert list(summary_links(answer.text).items()) == [
+        ("title", "a title is required"),
+        ("file", "choose a file to upload"),
+    ]
     assert field_error(answer.text, "title") == "a title is required"
 
 
