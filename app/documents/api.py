@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, Query, Request, UploadFile, status
-from fastapi.responses import Response, StreamingResponse
+from fastapi import File, Form, Query, UploadFile, status
+from fastapi.responses import StreamingResponse
 
 from app.access.principal import Principal
 from app.access.visibility import Visibility
-from app.core.routing import api_router, writes_audit
+from app.core.routing import api_router
 from app.core.schemas import PageOut
 from app.documents import content, delivery, queries, service
 from app.documents.deps import (
@@ -35,13 +35,13 @@ from app.documents.schemas import (
     ScreeningMatchOut,
     VersionOut,
 )
-from app.web.deps import MAX_ID, DbSession, ObjectId, Page
+from app.web.deps import MAX_ID, DbSession, Page
 from app.web.openapi import problems
 
 api = api_router(prefix="/api/v1/documents", tags=["documents"])
 
 # Routes that yield content: the access is audited in the request's own transaction.
-AUDITED_READ = [Depends(writes_audit)]
+AUDITED_READ = delivery.AUDITED_READ
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
     304: {"description": "Not modified"},
@@ -189,32 +189,22 @@ def create_version(
     return VersionOut.of(version, True)
 
 
-@api.head(
+api.head(
     "/{document_id}/versions/{number}/file",
     name="documents.api.download_head",
     summary="A version's headers, without the file (the release rule applies; audited)",
     response_class=StreamingResponse,
     dependencies=AUDITED_READ,
     responses=DOWNLOAD_RESPONSES,
-)
-@api.get(
+)(delivery.download)
+api.get(
     "/{document_id}/versions/{number}/file",
     name="documents.api.download",
     summary="Download a version (a marked file is served only stamped with the reader's account; audited)",
     response_class=StreamingResponse,
     dependencies=AUDITED_READ,
     responses=DOWNLOAD_RESPONSES,
-)
-def download(
-    request: Request,
-    number: ObjectId,
-    document: ReadableDocument,
-    db: DbSession,
-    principal: DocumentReader,
-    storage: StorageDep,
-) -> Response:
-    head = request.method == "HEAD"
-    return delivery.respond(request, content.prepare_download(db, principal, storage, document, number, head=head))
+)(delivery.download)
 
 
 @api.get(

@@ -6,11 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.documents import formats
+from app.core.routing import writes_audit
+from app.documents import content, formats
 from app.documents.content import CHUNK, Delivery
+from app.documents.deps import DocumentReader, ReadableDocument, StorageDep
+from app.web.deps import DbSession, ObjectId
+
+# Reading a file appends to the audit trail (marked content): the request takes the write lock up front.
+AUDITED_READ = [Depends(writes_audit)]
 
 
 def respond(request: Request, delivery: Delivery) -> Response:
@@ -36,3 +42,16 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     with stream:
         while chunk := stream.read(CHUNK):
             yield chunk
+
+
+def download(
+    request: Request,
+    number: ObjectId,
+    document: ReadableDocument,
+    db: DbSession,
+    principal: DocumentReader,
+    storage: StorageDep,
+) -> Response:
+    """A version's file (GET) or its headers (HEAD): one handler, registered on the API and on the pages."""
+    head = request.method == "HEAD"
+    return respond(request, content.prepare_download(db, principal, storage, document, number, head=head))

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.access.principal import Principal
 from app.access.visibility import Visibility
 from app.core.errors import N_
-from app.core.routing import page_router, writes_audit
+from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents import content, delivery, permissions, queries, redline, service
 from app.documents.deps import (
@@ -34,7 +34,7 @@ from app.documents.forms import DocumentForm, chosen_file
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.documents.uploads import size_limit, too_large
 from app.groups.models import WorkingGroup
-from app.web.deps import MAX_ID, DbSession, FormReason, ObjectId, Page
+from app.web.deps import MAX_ID, DbSession, FormReason, Page
 from app.web.forms import NO_ERRORS, FormErrors, FormReader, form_page
 from app.web.templating import flash, render
 from app.web.uploads_guard import TOO_LARGE
@@ -42,7 +42,7 @@ from app.web.urls import see_other
 
 pages = page_router()
 
-AUDITED_READ = [Depends(writes_audit)]
+AUDITED_READ = delivery.AUDITED_READ
 PostedForm = Annotated[DocumentForm, Depends(DocumentForm.posted)]
 OptionalFile = Annotated[UploadFile | None, File()]
 # Lengths are checked by the service, so a long value is a message beside its field (not FastAPI's 422 page).
@@ -273,20 +273,12 @@ def reinstate(
 # Content ---------------------------------------------------------------------------------------------------------
 
 
-@pages.head(
+pages.head(
     "/documents/{document_id}/versions/{number}/file", dependencies=AUDITED_READ, name="documents.download_head"
+)(delivery.download)
+pages.get("/documents/{document_id}/versions/{number}/file", dependencies=AUDITED_READ, name="documents.download")(
+    delivery.download
 )
-@pages.get("/documents/{document_id}/versions/{number}/file", dependencies=AUDITED_READ, name="documents.download")
-def download(
-    request: Request,
-    number: ObjectId,
-    document: ReadableDocument,
-    db: DbSession,
-    principal: DocumentReader,
-    storage: StorageDep,
-) -> Response:
-    head = request.method == "HEAD"
-    return delivery.respond(request, content.prepare_download(db, principal, storage, document, number, head=head))
 
 
 @pages.get(
