@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -13,12 +14,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit import service as audit
-from app.auth import sessions
+from app.auth import (
+    access_version,  # noqa: F401  (its flush listeners)
+    sessions,
+)
 from app.auth.oidc import OidcClients
 from app.auth.pages import pages as auth_pages
 from app.auth.profile import pages as profile_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
+from app.core import data_version  # noqa: F401  (its flush listeners)
 from app.core.config import PROJECT_ROOT, Environment, Settings, get_settings, private_directory
 from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
@@ -37,6 +42,7 @@ from app.users.api import me_api
 from app.users.pages import pages as users_pages
 from app.web import openapi, templating
 from app.web.error_pages import install_error_handlers
+from app.web.page_cache import ResponseCache
 from app.web.security_headers import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.web.uploads_guard import UploadGuardMiddleware
 
@@ -112,6 +118,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         {"sign-in": settings.login_rate_limit, "tokens": settings.token_rate_limit},
         redis_url=settings.redis_url,
         key_prefix=settings.rate_limit_prefix,
+    )
+    app.state.response_cache = (
+        ResponseCache(ttl=timedelta(seconds=settings.page_cache_ttl_seconds), redis_url=settings.redis_url)
+        if settings.page_cache
+        else None
     )
 
     routers = (

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     threads: int = Field(4, ge=1, le=256, alias="QUAD_THREADS")
     db_pool_size: int | None = Field(None, ge=1, le=512, alias="QUAD_DB_POOL_SIZE")
     db_pool_timeout: float = Field(2.0, gt=0, le=60, alias="QUAD_DB_POOL_TIMEOUT")
+    # Answers of read-only pages and lists kept for reuse (app/web/page_cache.py); never served once the data or
+    # the asker's access changed. The time to live only bounds how long an unused entry stays.
+    page_cache: bool = Field(True, alias="QUAD_PAGE_CACHE")
+    page_cache_ttl_seconds: int = Field(600, ge=1, le=86400, alias="QUAD_PAGE_CACHE_TTL_SECONDS")
     # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
     # Where people write about their account (shown to industry waiting for approval).
