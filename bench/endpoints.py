@@ -5,6 +5,7 @@ A later feature adds its rows to `ENDPOINTS` (and its data to `bench.seed.VOLUME
 
 from __future__ import annotations
 
+import hashlib
 import json
 from base64 import b64encode
 from collections.abc import Mapping
@@ -94,9 +95,10 @@ ENDPOINTS: list[Endpoint] = [
 
 
 def session_cookie(secret_key: str, user_id: int, session_id: str) -> str:
-    """The cookie Starlette's SessionMiddleware would set at sign-in (the server's cookies are Secure-only):
-    only the id of the server-side session issue_credentials opened for the user."""
-    data = {"sid": session_id}
+    """The cookie a signed-in browser holds (the server's cookies are Secure-only, so wrk could not keep them):
+    the id of the server-side session issue_credentials opened for the user, and the CSRF token the first page
+    with a form (every signed-in page has the sign-out button) added to it."""
+    data = {"sid": session_id, "csrf": hashlib.sha256(f"{secret_key}:{session_id}".encode()).hexdigest()}
     signed = TimestampSigner(secret_key).sign(b64encode(json.dumps(data).encode())).decode()
     return f"{SESSION_COOKIE}={signed}"
 

@@ -46,6 +46,8 @@ def _bump(session: Session) -> None:
 
 
 def _shows_on_pages(obj: Any) -> bool:
+    if not isinstance(obj, Base):
+        return False  # another schema's object (a test's sketch models): no data version there
     bookkeeping: frozenset[str] = getattr(type(obj), "__bookkeeping__", frozenset())
     if not bookkeeping:
         return True
@@ -66,10 +68,12 @@ def _count_flush(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _count_statement(execute: Any) -> None:
-    if (execute.is_insert or execute.is_update or execute.is_delete) and not execute.execution_options.get(
-        "bookkeeping"
-    ):
-        _bump(execute.session)
+    if not (execute.is_insert or execute.is_update or execute.is_delete):
+        return
+    mapper = execute.bind_mapper
+    if execute.execution_options.get("bookkeeping") or (mapper is not None and not issubclass(mapper.class_, Base)):
+        return
+    _bump(execute.session)
 
 
 @event.listens_for(Session, "after_commit")
