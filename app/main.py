@@ -29,6 +29,7 @@ from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
 from app.documents import extraction, screening
 from app.documents.api import api as documents_api
+from app.documents.content import stamping_slots
 from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.extraction_worker = None
     app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
     app.state.storage = storage_from_settings(settings)
+    app.state.stamp_slots = stamping_slots(settings)  # marked files stamped at once in this worker
     app.state.schema_recheck_seconds = SCHEMA_RECHECK_SECONDS
     # Templates are re-read when they change only in dev, where people edit them.
     templating.environment.auto_reload = settings.env is Environment.dev

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # the asker's access changed. The time to live only bounds how long an unused entry stays.
     page_cache: bool = Field(True, alias="QUAD_PAGE_CACHE")
     page_cache_ttl_seconds: int = Field(600, ge=1, le=86400, alias="QUAD_PAGE_CACHE_TTL_SECONDS")
+    # Marked files stamped at once per worker process, how many more may wait (each at most the wait): past that a
+    # download is answered 503 with Retry-After at once (app.core.capacity). Stamping a 100-page PDF is ~40 ms of CPU
+    # and a spooled copy; a waiting request keeps its thread, so the queue is only reachable with QUAD_THREADS above
+    # the concurrency.
+    watermark_concurrency: int = Field(2, ge=1, le=64, alias="QUAD_WATERMARK_CONCURRENCY")
+    watermark_queue: int = Field(8, ge=0, le=1024, alias="QUAD_WATERMARK_QUEUE")
+    watermark_wait_seconds: float = Field(2.0, ge=0, le=60, alias="QUAD_WATERMARK_WAIT_SECONDS")
     # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
     # Where people write about their account (shown to industry waiting for approval).

@@ -47,6 +47,7 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
     304: {"description": "Not modified"},
     **problems(403),
+    503: {"description": "Too many marked files are being stamped right now; try again after Retry-After seconds"},
 }
 FromVersion = Annotated[int, Query(alias="from", ge=1, le=MAX_ID)]
 ToVersion = Annotated[int, Query(alias="to", ge=1, le=MAX_ID)]

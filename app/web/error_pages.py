@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import policy
 from app.access.principal import ANONYMOUS, Principal
-from app.core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.core.errors import N_, Busy, DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
 from app.web.templating import gettext_for, negotiate_language, render_error_page
 from app.web.urls import redirect_to_login
 
@@ -137,7 +137,11 @@ def _sign_in_may_help(request: Request, exc: DomainError) -> bool:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, RateLimited | Busy):
+        headers = {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, Busy):
+            headers["Cache-Control"] = "no-store"  # a refusal for now, not an answer to keep
     if not wants_problem_json(request) and (isinstance(exc, NotAuthenticated) or _sign_in_may_help(request, exc)):
         return redirect_to_login(request)
     if isinstance(exc, NotAuthenticated):
