@@ -84,10 +84,10 @@ class ResponseCache:
         if FLASH_KEY in request.session:
             return None  # the page must show (and use up) this session's message
         principal = await current_principal(request)
-        who = ["user", principal.user_id, principal.access_version, principal.via_token]
+        who: list[object] = ["user", principal.user_id, principal.access_version, principal.via_token]
         if not principal.is_authenticated:
             who = ["anonymous"]
-        parts = [request.method, request.url.path, sorted(request.query_params.multi_items()), who]
+        parts: list[object] = [request.method, request.url.path, sorted(request.query_params.multi_items()), who]
         # The session's CSRF token: a page with forms carries it, so such a page is only ever served back to the
         # session it was rendered for (a page that had to mint the token is not stored at all).
         parts += [negotiate_language(request), time_zone_of(principal), request.session.get("csrf")]
