@@ -23,7 +23,10 @@ from app.auth.pages import pages as auth_pages
 from app.auth.profile import pages as profile_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
-from app.core import data_version  # noqa: F401  (its flush listeners)
+from app.core import (
+    data_version,  # noqa: F401  (its flush listeners)
+    threads,
+)
 from app.core.config import PROJECT_ROOT, Environment, Settings, get_settings, private_directory
 from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
@@ -57,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # The thread pool and the connection pool are sized together (QUAD_THREADS, QUAD_DB_POOL_SIZE).
     to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    threads.admission_wait_seconds = settings.thread_wait_seconds
     worker: extraction.ExtractionWorker | None = None
     if settings.extraction_worker:
         storage = app.state.storage

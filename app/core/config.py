@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     threads: int = Field(4, ge=1, le=256, alias="QUAD_THREADS")
     db_pool_size: int | None = Field(None, ge=1, le=512, alias="QUAD_DB_POOL_SIZE")
     db_pool_timeout: float = Field(2.0, gt=0, le=60, alias="QUAD_DB_POOL_TIMEOUT")
+    # A request that waits this long for a free thread (every one busy) is answered 503 with Retry-After.
+    thread_wait_seconds: float = Field(2.0, gt=0, le=60, alias="QUAD_THREAD_WAIT_SECONDS")
     # Answers of read-only pages and lists kept for reuse (app/web/page_cache.py); never served once the data or
     # the asker's access changed. The time to live only bounds how long an unused entry stays.
     page_cache: bool = Field(True, alias="QUAD_PAGE_CACHE")
