@@ -12,6 +12,7 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
+from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "ExtractionJob",
     "IdentityLink",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "User",
     "VersionText",
     "WorkingGroup",
