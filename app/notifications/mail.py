@@ -116,8 +116,8 @@ def compose(mail: Mail, *, sender: str, base_url: str) -> EmailMessage:
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a notification
-    message["Content-Language"] = known_language(mail.language)
     message.set_content("\n\n".join(parts) + "\n")
+    message["Content-Language"] = known_language(mail.language)  # after set_content, which resets Content-*
     return message
 
 
