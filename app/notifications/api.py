@@ -39,7 +39,7 @@ def read_all(db: DbSession, principal: NotificationsOwner) -> MarkedRead:
     summary="Mark one of my notifications read (another person's is not found)",
     name="notifications.api.read",
 )
-def read_one(notification: OwnNotification, db: DbSession, principal: NotificationsOwner) -> NotificationOut:
+def read_one(principal: NotificationsOwner, notification: OwnNotification, db: DbSession) -> NotificationOut:
     return NotificationOut.of(service.mark_read(db, principal, notification))
 
 

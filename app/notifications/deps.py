@@ -19,6 +19,7 @@ from app.web.forms import FormReader
 NotificationsOwner = SignedInPrincipal
 
 
+# Routes name the policy before this loader, so a signed-out caller is told to sign in rather than "not found".
 def own_notification(notification_id: ObjectId, db: DbSession, principal: CurrentPrincipal) -> Notification:
     return service.own_notification(db, principal, notification_id)
 

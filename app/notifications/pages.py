@@ -45,7 +45,7 @@ def read_all(request: Request, db: DbSession, principal: NotificationsOwner) -> 
 
 
 @pages.post("/notifications/{notification_id}/read", name="notifications.read")
-def read_one(request: Request, notification: OwnNotification, db: DbSession, principal: NotificationsOwner) -> Response:
+def read_one(request: Request, principal: NotificationsOwner, notification: OwnNotification, db: DbSession) -> Response:
     service.mark_read(db, principal, notification)
     flash(request, N_("The notification is marked as read."))
     return see_other(request, "notifications.list")
