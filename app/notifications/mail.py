@@ -121,6 +121,9 @@ def compose(mail: Mail, *, sender: str, base_url: str) -> EmailMessage:
     return message
 
 
+IDLE_SECONDS = 60  # a sender thread with nothing to do for this long ends
+
+
 class Outbox:
     """A queue and one daemon thread that sends what it is given, in order."""
 
@@ -133,10 +136,10 @@ class Outbox:
         self._thread: threading.Thread | None = None
 
     def send_later(self, mails: Iterable[Mail]) -> None:
-        for mail in mails:
-            self._queue.put(mail)
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
+            for mail in mails:
+                self._queue.put(mail)
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="quad-mail", daemon=True)
                 self._thread.start()
 
@@ -154,9 +157,13 @@ class Outbox:
     def _run(self) -> None:
         while True:
             try:
-                mail = self._queue.get(timeout=60)
+                mail = self._queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
-                return  # idle: the next send_later starts a new thread
+                with self._lock:  # send_later puts under this lock: nothing can slip in between check and exit
+                    if self._queue.empty():
+                        self._thread = None  # idle: the next send_later starts a new thread
+                        return
+                continue
             try:
                 self.transport.deliver(compose(mail, sender=self.sender, base_url=self.base_url))
             except Exception as exc:

@@ -19,7 +19,7 @@ from app.core.errors import N_, NotFound
 from app.core.pagination import PageRequest
 from app.documents.notices import DocumentNotice
 from app.notifications import service
-from app.notifications.kinds import Channel, declared_kinds, lookup
+from app.notifications.kinds import Channel, NotificationKind, declared_kinds, lookup
 from app.notifications.models import Notification
 from app.users.models import Role, User, UserStatus
 from app.users.notices import AccountNotice
@@ -32,6 +32,12 @@ LOUD = AccountNotice.approved  # by email unless one chooses
 
 SUBJECT = N_("New document in %(group)s: %(title)s")
 GROUP = {"en": "Semiconductors", "ja": "半導体作業部会"}
+
+
+def tell(db: Session, *people: User, kind: NotificationKind = LOUD, link: str | None = None) -> list[Notification]:
+    return service.notify(
+        db, recipients=list(people), kind=kind, subject=SUBJECT, params={"group": GROUP, "title": "x"}, link=link
+    )
 
 
 def count_for(db: Session, user: User) -> int:
@@ -108,7 +114,7 @@ def test_a_rolled_back_transaction_records_and_sends_nothing(
     db: Session, make_user: Callable[..., User], mailbox: Mailbox
 ) -> None:
     person = make_user(Role.delegate, "US")
-    service.notify(db, recipients=[person], kind=LOUD, subject=SUBJECT, params={"group": GROUP, "title": "x"})
+    tell(db, person)
     db.rollback()
     db.commit()  # a later commit of the same session must not send what was rolled back
     assert count_for(db, person) == 0
@@ -120,9 +126,9 @@ def test_a_rolled_back_savepoint_sends_nothing_though_its_transaction_commits(
 ) -> None:
     kept, dropped = make_user(Role.delegate, "US"), make_user(Role.delegate, "JP")
     savepoint = db.begin_nested()
-    service.notify(db, recipients=[dropped], kind=LOUD, subject=SUBJECT, params={"group": GROUP, "title": "x"})
+    tell(db, dropped)
     savepoint.rollback()
-    service.notify(db, recipients=[kept], kind=LOUD, subject=SUBJECT, params={"group": GROUP, "title": "x"})
+    tell(db, kept)
     db.commit()
     assert count_for(db, dropped) == 0 and count_for(db, kept) == 1
     assert mailbox.to(kept.email) and not mailbox.to(dropped.email)
@@ -132,13 +138,7 @@ def test_only_active_accounts_are_told(db: Session, make_user: Callable[..., Use
     pending = make_user(Role.industry, "US", status=UserStatus.pending)
     disabled = make_user(Role.delegate, "US", status=UserStatus.disabled)
     active = make_user(Role.delegate, "US")
-    recorded = service.notify(
-        db,
-        recipients=[pending, disabled, active, active],
-        kind=LOUD,
-        subject=SUBJECT,
-        params={"group": GROUP, "title": "x"},
-    )
+    recorded = tell(db, pending, disabled, active, active)
     db.commit()
     assert [n.user_id for n in recorded] == [active.id], "once each, active accounts only"
     assert mailbox.count == 1
@@ -158,10 +158,7 @@ def test_without_an_smtp_host_mail_is_written_to_the_data_folder(
     assert folder_settings.mail_dir == tmp_path / "mail"
     person = japanese(make_user(Role.delegate, "JP"), db)
     with mail_through(folder_settings) as outbox:
-        service.notify(
-            db, recipients=[person], kind=LOUD, subject=SUBJECT, params={"group": GROUP, "title": "x"},
-            link="/documents/7",
-        )
+        tell(db, person, link="/documents/7")
         db.commit()
         assert outbox.wait_until_sent(10)
     [written] = list((tmp_path / "mail").glob("*.eml"))
@@ -187,7 +184,7 @@ def test_a_send_failure_is_logged_without_secrets_and_never_fails_the_commit(
             smtp_password=secret, smtp_timeout_seconds=2,
         ) as outbox,
     ):
-        service.notify(db, recipients=[person], kind=LOUD, subject=SUBJECT, params={"group": GROUP, "title": "x"})
+        tell(db, person)
         db.commit()  # does not raise: the mail is sent after the commit, by the outbox's thread
         assert outbox.wait_until_sent(10)
     assert count_for(db, person) == 1, "the notification stays although its email could not be sent"
@@ -199,7 +196,7 @@ def test_a_send_failure_is_logged_without_secrets_and_never_fails_the_commit(
 
 def test_own_notifications_only(db: Session, make_user: Callable[..., User]) -> None:
     owner, other = make_user(Role.delegate, "US"), make_user(Role.delegate, "JP")
-    [notification] = service.notify(db, recipients=[owner], kind=QUIET, subject=SUBJECT, params={"group": GROUP, "title": "x"})
+    [notification] = tell(db, owner, kind=QUIET)
     db.commit()
     as_owner, as_other = auth_service.principal_for(db, owner), auth_service.principal_for(db, other)
     with pytest.raises(NotFound):
