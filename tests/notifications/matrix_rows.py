@@ -4,6 +4,8 @@ Everyone signed in has their own notifications (a pending account too); each cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.notifications.models import Notification
 from tests.support.matrix import SIGNED_IN, Row, World, page_row
 
@@ -21,9 +23,21 @@ def own_notification(world: World, who: str) -> int:
     return notification.id
 
 
+def with_unread(path: str) -> Callable[[World, str], str]:
+    """The path, once the caller has an unread notification: "mark all as read" then always changes something."""
+
+    def build(world: World, who: str) -> str:
+        own_notification(world, who)
+        return path
+
+    return build
+
+
 ROWS: dict[tuple[str, str], Row] = {
     ("GET", f"{ME}/notifications"): Row(SIGNED_IN, 200, f"{ME}/notifications?unread=true"),
-    ("POST", f"{ME}/notifications/read-all"): Row(SIGNED_IN, 200, f"{ME}/notifications/read-all", json={}),
+    ("POST", f"{ME}/notifications/read-all"): Row(
+        SIGNED_IN, 200, with_unread(f"{ME}/notifications/read-all"), json={}
+    ),
     ("POST", f"{ME}/notifications/{{notification_id}}/read"): Row(
         SIGNED_IN, 200, lambda w, p: f"{ME}/notifications/{own_notification(w, p)}/read", json={}
     ),
@@ -32,7 +46,7 @@ ROWS: dict[tuple[str, str], Row] = {
         SIGNED_IN, 200, f"{ME}/notification-preferences", json={"channels": {"document.added": "off"}}
     ),
     ("GET", "/notifications"): page_row(SIGNED_IN, 200, "/notifications"),
-    ("POST", "/notifications/read-all"): page_row(SIGNED_IN, 303, "/notifications/read-all"),
+    ("POST", "/notifications/read-all"): page_row(SIGNED_IN, 303, with_unread("/notifications/read-all")),
     ("POST", "/notifications/{notification_id}/read"): page_row(
         SIGNED_IN, 303, lambda w, p: f"/notifications/{own_notification(w, p)}/read"
     ),
