@@ -37,6 +37,10 @@ from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
+from app.notifications import mail as notification_mail
+from app.notifications import service as notifications
+from app.notifications.api import api as notifications_api
+from app.notifications.pages import pages as notifications_pages
 from app.storage import staging, storage_from_settings
 from app.system.api_docs import router as api_docs_pages
 from app.system.router import SCHEMA_RECHECK_SECONDS
@@ -101,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The lower layers ask through these how a request's principal is found and how a refusal is recorded.
     app.state.resolve_principal = sessions.resolve_principal
     app.state.record_refusal = audit.record
+    app.state.count_unread_notifications = notifications.unread_count
+    # Where this process's notification emails go (an SMTP server, or .eml files under the data folder).
+    notification_mail.configure(settings)
     # The embedded database, stored files, temporary uploads and the dev key live here: this account's only.
     private_directory(settings.data_dir)
     app.state.engine = build_engine(
@@ -138,12 +145,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me_api,
         users_api,
         documents_api,
+        notifications_api,
         home_pages,
         groups_pages,
         documents_pages,
         auth_pages,
         profile_pages,
         users_pages,
+        notifications_pages,
         api_docs_pages,
     )
     for router in routers:

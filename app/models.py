@@ -15,6 +15,7 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
+from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
 from app.web.page_cache import PageCacheEntry
 
@@ -30,6 +31,8 @@ __all__ = [
     "ExtractionJob",
     "IdentityLink",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "PageCacheEntry",
     "User",
     "VersionText",

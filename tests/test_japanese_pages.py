@@ -78,6 +78,8 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
         f"/admin/users/{w.moved_user.id}",
     ],
     "/admin/screening": lambda w: ["/admin/screening"],
+    "/notifications": lambda w: ["/notifications"],
+    "/profile/notifications": lambda w: ["/profile/notifications"],
     # Confirmation steps (each person sees the step, or the page refusing it, in Japanese).
     "/groups/{slug}/members/{user_id}/remove": lambda w: [f"/groups/{w.group.slug}/members/{w.history_user.id}/remove"],
     "/profile/tokens/{token_id}/revoke": lambda w: [f"/profile/tokens/{w.token_id}/revoke"],

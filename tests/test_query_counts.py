@@ -22,15 +22,17 @@ from app.access.principal import SYSTEM
 from app.auth import service as auth_service
 from app.documents import queries as documents_queries
 from app.documents import service as documents_service
+from app.documents.notices import DocumentNotice
 from app.groups import service as groups_service
 from app.groups.models import MembershipRole, WorkingGroup
+from app.notifications import service as notifications_service
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
 from tests.support.documents import make_document
 from tests.support.query_counter import QueryCounter, count_queries
 
-SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1, "documents": 2, "versions": 1}
-BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25, "documents": 30, "versions": 8}
+SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1, "documents": 2, "versions": 1, "notifications": 2}
+BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25, "documents": 30, "versions": 8, "notifications": 40}
 # Who the members besides each group's own chair and the viewer are: every country, both government roles, and
 # the secretariat (shared between groups).
 MEMBER_MIX = [
@@ -60,6 +62,7 @@ class World:
     pending: int = 0
     documents: list[int] = field(default_factory=list)
     versions: int = 0
+    notifications: int = 0
 
     def _person(self, n: int) -> User:
         while len(self.people) <= n:
@@ -78,7 +81,9 @@ class World:
             )
         return self.people[n]
 
-    def grow(self, *, groups: int, members: int, tokens: int, pending: int, documents: int, versions: int) -> None:
+    def grow(
+        self, *, groups: int, members: int, tokens: int, pending: int, documents: int, versions: int, notifications: int
+    ) -> None:
         while len(self.groups) < groups:
             n = len(self.groups)
             group = groups_service.create_group(
@@ -145,6 +150,17 @@ class World:
             upload = documents_service.Upload(io.BytesIO(f"Revision {self.versions}.".encode()), "note.txt")
             documents_service.add_version(self.db, principal, self.app.state.storage, first, upload, limits)
             self.versions += 1
+        # The viewer's notifications beyond those the documents above brought (the viewer wrote those).
+        while self.notifications < notifications:
+            notifications_service.notify(
+                self.db,
+                recipients=[self.viewer],
+                kind=DocumentNotice.added,
+                subject="New document in %(group)s: %(title)s",
+                params={"group": {"en": "QC", "ja": "QC"}, "title": f"QC note {self.notifications}"},
+                link=f"/documents/{self.documents[0]}",
+            )
+            self.notifications += 1
         self.db.commit()
 
 
@@ -180,6 +196,9 @@ CASES = [
     ("document", "delegate", "page", "/documents/{first_document}"),
     ("document", "delegate", "api", "/api/v1/documents/{first_document}"),
     ("versions", "delegate", "api", "/api/v1/documents/{first_document}/versions"),
+    ("notifications", "delegate", "page", "/notifications?per_page=100"),
+    ("notifications", "delegate", "api", "/api/v1/me/notifications?per_page=100"),
+    ("notice settings", "delegate", "page", "/profile/notifications"),
 ]
 
 
@@ -255,3 +274,35 @@ def test_the_counter_sees_every_statement_of_a_request(
     after = queries.count
     client.get("/api/v1/working-groups/qc-counter")
     assert queries.count == after
+
+
+def test_the_bell_costs_one_indexed_count_per_page(
+    app: FastAPI,
+    db: Session,
+    client: httpx.Client,
+    make_user: Callable[..., User],
+    browser_as: Callable[[User], httpx.Client],
+    make_group: Callable[..., WorkingGroup],
+) -> None:
+    """Signed in, a page runs exactly one statement on the notification table (the unread count), whatever the
+    number of notifications; signed out, none. The page's other statements do not change with the bell."""
+    make_group("qc-bell")
+    person = make_user(Role.delegate, "US")
+    http = browser_as(person)
+
+    def notification_queries(caller: httpx.Client, path: str) -> list[str]:
+        queries = measure(app, caller, path)
+        return [q for q in queries.queries if "notification" in q.lower()]
+
+    for path in ("/", "/groups/qc-bell", "/profile"):
+        if path != "/profile":
+            assert notification_queries(client, path) == [], f"{path}: no bell for the signed-out"
+        before = notification_queries(http, path)
+        assert len(before) == 1 and "count(" in before[0].lower(), before
+        assert "read_at is null" in " ".join(before[0].lower().split()), before
+        for n in range(30):
+            notifications_service.notify(
+                db, recipients=[person], kind=DocumentNotice.added, subject="x %(n)s", params={"n": n}
+            )
+        db.commit()
+        assert len(notification_queries(http, path)) == 1

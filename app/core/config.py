@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
     # Where people write about their account (shown to industry waiting for approval).
     contact_email: str = Field("secretariat@quad-dialogue.example", alias="QUAD_CONTACT_EMAIL")
+    # Notification emails: through this SMTP server, or, with no host, written as .eml files under mail_dir.
+    smtp_host: str | None = Field(None, alias="QUAD_SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, alias="QUAD_SMTP_PORT")
+    smtp_username: str | None = Field(None, alias="QUAD_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, alias="QUAD_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(True, alias="QUAD_SMTP_STARTTLS")
+    smtp_timeout_seconds: float = Field(10, gt=0, le=120, alias="QUAD_SMTP_TIMEOUT_SECONDS")
+    mail_from: str = Field("Quad Dialogue <no-reply@quad-dialogue.example>", alias="QUAD_MAIL_FROM")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -137,6 +145,11 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail goes as .eml files when no SMTP server is configured (the embedded default)."""
+        return self.data_dir / "mail"
 
     @property
     def resolved_db_pool_size(self) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from app.core.config import private_directory, private_file
@@ -135,3 +135,53 @@ ROLLBACK_CALLBACKS = "rollback_callbacks"
 def on_rollback(session: Session, callback: Callable[[], None]) -> None:
     """Undo something outside the database (a stored file) if the request's transaction is rolled back."""
     session.info.setdefault(ROLLBACK_CALLBACKS, []).append(callback)
+
+
+COMMIT_CALLBACKS = "commit_callbacks"
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Do something outside the database (send an email) once the session's transaction has committed, and
+    never if it is rolled back. Registered inside a savepoint, the callback is dropped with that savepoint's
+    rollback. Callbacks run after the commit, in the committing thread; one that fails is logged, and never
+    undoes the commit or stops the others."""
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(COMMIT_CALLBACKS, []).append((transaction, callback))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_commit_callbacks(session: Session) -> None:
+    for _, callback in session.info.pop(COMMIT_CALLBACKS, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("action after commit failed")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_commit_callbacks(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back transaction forgets what it would have done; a savepoint only what was registered in it."""
+    pending = session.info.get(COMMIT_CALLBACKS)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(COMMIT_CALLBACKS, None)
+        return
+    session.info[COMMIT_CALLBACKS] = [
+        (transaction, callback) for transaction, callback in pending if not _within(transaction, previous_transaction)
+    ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_commit_callbacks(session: Session, transaction: SessionTransaction) -> None:
+    """A session closed without commit or rollback (its connection was simply returned) sends nothing either."""
+    if transaction.parent is None:
+        session.info.pop(COMMIT_CALLBACKS, None)
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False

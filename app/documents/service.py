@@ -23,6 +23,7 @@ from app.core.errors import N_, Conflict, InvalidInput, RefusalRecorded
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents.events import DocumentEvent
 from app.documents.models import ControlCategory, Document, DocumentRelease, DocumentTag, DocumentType, DocumentVersion
+from app.documents.notices import announce_new_document
 from app.documents.permissions import DocumentAction, Shelf, ShelfAction, rules, shelf_rules
 from app.documents.queries import SECRETARIAT
 from app.documents.uploads import Upload, UploadLimits, append_version
@@ -178,6 +179,7 @@ def create_document(
         marking=_marking_snapshot(document),
     )
     append_version(session, storage, principal, document, upload, limits)
+    announce_new_document(session, document)
     return document
 
 

@@ -18,9 +18,11 @@ from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.groups.permissions import may_be_member
+from app.notifications import service as notifications
 from app.users.console import AccountEvent, decision_history
 from app.users.events import UserEvent
 from app.users.models import User, UserStatus
+from app.users.notices import APPROVED, APPROVED_BODY, APPROVED_INTO_GROUP, AccountNotice
 from app.users.permissions import UserAction, rules
 from app.users.service import REASON_MAX, field
 
@@ -95,6 +97,7 @@ def decide_registration(
     with field("reason"):
         reason = text.one_line(reason, N_("the reason"), REASON_MAX, required=False)
     data: dict[str, Any] = {"reason": reason} if reason else {}
+    group: WorkingGroup | None = None
     if group_slug:
         with field("group"):
             group = groups.chosen_group(session, principal, group_slug)
@@ -104,6 +107,21 @@ def decide_registration(
     user.status = UserStatus.active if approve else UserStatus.disabled
     event = UserEvent.approve if approve else UserEvent.reject
     audit.record(session, principal.user_id, event, "user", user.id, **data)
-    if not approve:
+    if approve:
+        _tell_approved(session, user, group)
+    else:
         auth_service.account_disabled(session, principal, user.id)
     return user
+
+
+def _tell_approved(session: Session, user: User, group: WorkingGroup | None) -> None:
+    """The person hears of it (by email unless they chose otherwise), once the approval is committed."""
+    notifications.notify(
+        session,
+        recipients=[user],
+        kind=AccountNotice.approved,
+        subject=APPROVED,
+        body=APPROVED_INTO_GROUP if group is not None else APPROVED_BODY,
+        params={"group": {"en": group.name, "ja": group.name_in("ja")}} if group is not None else {},
+        link=f"/groups/{group.slug}" if group is not None else "/",
+    )

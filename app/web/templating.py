@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -15,9 +12,6 @@ from zoneinfo import ZoneInfo
 import nh3
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -30,13 +24,12 @@ from app.access.principal import ANONYMOUS
 from app.audit import registry
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
+from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, translations_for
+from app.core.i18n import TRANSLATIONS_DIR as TRANSLATIONS_DIR  # still named through here by tests
 from app.core.labels import LabelledEnum, label_of
 from app.core.routing import mark_personal
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
-LANGUAGES = {"en": "English", "ja": "日本語"}
-DEFAULT_LANGUAGE = "en"
 DEFAULT_TIME_ZONE = "UTC"
 # Each person's clock unless they choose another: their country's capital (Canberra keeps Sydney's time).
 CAPITAL_TIME_ZONES = {
@@ -88,20 +81,6 @@ def language_url(request: Request, language: str) -> str:
     return f"/language?{urlencode({'lang': language, 'next': current_url(request)})}"
 
 
-@cache
-def translations_for(language: str) -> NullTranslations:
-    """Compiles the .po catalog in memory, so the repository holds no binary .mo files."""
-    po_path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
-    if language == DEFAULT_LANGUAGE or not po_path.exists():
-        return NullTranslations()
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
-
-
 def negotiate_language(request: Request) -> str:
     """Chosen language (session), then the signed-in user's preference, then Accept-Language."""
     cached = getattr(request.state, "language", None)
@@ -133,10 +112,6 @@ def _from_accept_language(header: str) -> str:
             ranked.append((quality, primary))
     ranked.sort(key=lambda item: -item[0])
     return ranked[0][1] if ranked and ranked[0][0] > 0 else DEFAULT_LANGUAGE
-
-
-def gettext_for(language: str) -> Callable[[str], str]:
-    return translations_for(language).gettext
 
 
 # The page being rendered: its language and time zone. Jinja gives a macro imported the default way (`{% from
@@ -302,6 +277,21 @@ class LazyCsrfToken:
         return escape(csrf_token(self._request))
 
 
+# How many unread notifications a signed-in person has, for the header's bell: the notifications domain's count,
+# installed by main.py as `app.state.count_unread_notifications` (one indexed query), so this layer needs no domain.
+UnreadCounter = Callable[[Any, Any], int]
+
+
+def _unread_notifications(request: Request, principal: Any) -> int | None:
+    """None when there is nobody to count for, or when the request's transaction is already over (an error page
+    shown after the rollback): the bell is then shown without its number rather than opening a second session."""
+    counter: UnreadCounter | None = getattr(request.app.state, "count_unread_notifications", None)
+    session = getattr(request.state, "db", None)
+    if counter is None or session is None or not principal.is_authenticated:
+        return None
+    return counter(session, principal)
+
+
 def render(
     request: Request,
     template: str,
@@ -323,6 +313,7 @@ def render(
         "current_url": current_url(request),
         "language_links": [(code, label, language_url(request, code)) for code, label in LANGUAGES.items()],
     }
+    values["unread_notifications"] = _unread_notifications(request, principal)
     values.update(context or {})
     rendering = _RENDERING.set((language, values["time_zone"]))
     try:

@@ -146,6 +146,33 @@ def test_other_country_sees_the_marking_but_cannot_download(journey: Journey) ->
     expect(page.locator("h1")).to_have_text("You do not have access")
 
 
+def test_member_hears_of_the_new_document_marks_it_read_and_asks_for_email(journey: Journey) -> None:
+    """Alice's upload above told Hanako, a member of the group: the bell counts it in words, the list marks it
+    unread, a button (a form, no script) marks it read, and the settings page chooses email for such news."""
+    page = journey.page
+    journey.sign_in("Japan Government Login", "hanako")
+    bell = page.locator("header a.bell")
+    expect(bell).to_contain_text("1 unread")
+    journey.click("header a.bell")
+    expect(page.locator("h1")).to_have_text("Notifications")
+    item = page.locator("main li.notification").first
+    expect(item).to_contain_text("Unread")
+    expect(item).to_contain_text("New document in Semiconductors Working Group: Joint fab plan")
+    journey.click("main li.notification button:has-text('Mark as read')")
+    expect(page.locator("main .success-banner")).to_contain_text("marked as read")
+    expect(page.locator("main li.notification").first).to_contain_text("Read")
+    expect(bell).not_to_contain_text("unread")
+
+    journey.click("text=Choose how you are notified")
+    expect(page.locator("h1")).to_have_text("Notification settings")
+    page.get_by_role("group", name="A document is added to one of my working groups").get_by_label(
+        "In the app and by email"
+    ).check()
+    journey.click("main button[type=submit]")
+    expect(page.locator("main .success-banner")).to_contain_text("Your notification settings are saved.")
+    expect(page.locator("#channel-document-added-email")).to_be_checked()
+
+
 def test_delegate_marks_at_upload_and_the_screening_list_warns_about_an_unmarked_file(
     journey: Journey, tmp_path, browser, e2e_base_url, visits
 ) -> None:
