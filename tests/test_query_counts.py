@@ -276,6 +276,7 @@ def test_the_counter_sees_every_statement_of_a_request(
     assert queries.count == after
 
 
+@pytest.mark.usefixtures("rendered")
 def test_the_bell_costs_one_indexed_count_per_page(
     app: FastAPI,
     db: Session,
