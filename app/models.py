@@ -12,10 +12,15 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
+from app.meetings.models import AgendaDocument, AgendaItem, AgendaView, Attendance, Meeting
 from app.users.models import IdentityLink, User
 
 __all__ = [
+    "AgendaDocument",
+    "AgendaItem",
+    "AgendaView",
     "ApiToken",
+    "Attendance",
     "AuditEvent",
     "Country",
     "Document",
@@ -24,6 +29,7 @@ __all__ = [
     "DocumentVersion",
     "ExtractionJob",
     "IdentityLink",
+    "Meeting",
     "Membership",
     "User",
     "VersionText",
