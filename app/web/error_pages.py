@@ -144,7 +144,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="quad-dialogue"'}
     detail = exc.detail if wants_problem_json(request) else exc.translated(gettext_for(negotiate_language(request)))
     # The API names the field a refusal is about, so a client can show the message beside it.
-    extra = {"field": exc.field} if exc.field and wants_problem_json(request) else {}
+    extra: dict[str, Any] = {"field": exc.field} if exc.field and wants_problem_json(request) else {}
     return await _page_error(request, exc.status, detail, title=exc.title, headers=headers, **extra)
 
 
