@@ -20,7 +20,7 @@ from app.access.visibility import Visibility
 from app.audit import service as audit
 from app.core import text
 from app.core.db import utcnow
-from app.core.errors import N_, Conflict, InvalidInput, NotFound
+from app.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents import permissions as document_permissions
@@ -666,7 +666,8 @@ def answer_invitation(session: Session, principal: Principal, meeting: Meeting, 
         raise Conflict(N_("The meeting is cancelled."))
     if meeting.ends_at <= utcnow():
         raise Conflict(N_("The meeting is over; answers are closed."))
-    assert principal.user_id is not None  # invitees are signed in
+    if principal.user_id is None:  # the system acts for nobody's answer
+        raise Forbidden(rules.denied[MeetingAction.respond])
     row = session.get(Attendance, (meeting.id, principal.user_id))
     if row is None:
         row = Attendance(meeting_id=meeting.id, user_id=principal.user_id)
