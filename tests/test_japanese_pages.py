@@ -97,6 +97,7 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
     "/groups/{slug}/meetings": lambda w: [
         f"/groups/{w.group.slug}/meetings",
         f"/groups/{w.group.slug}/meetings?when=past",
+        f"/groups/{w.group.slug}/meetings?month={(utcnow() + timedelta(days=10)).strftime('%Y-%m')}",
     ],
     "/groups/{slug}/meetings/new": lambda w: [f"/groups/{w.group.slug}/meetings/new"],
     "/meetings/{meeting_id}": lambda w: [f"/meetings/{w.meeting_id}"],

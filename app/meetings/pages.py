@@ -3,16 +3,23 @@ chairs and the secretariat. Each handler parses, calls one service function, and
 
 from __future__ import annotations
 
+import calendar as stdlib_calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.access.principal import Principal
 from app.access.visibility import Visibility
-from app.core.errors import N_
+from app.core.errors import N_, InvalidInput
+from app.core.pagination import MAX_PAGE_SIZE, PageRequest
 from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.meetings import service
@@ -38,27 +45,91 @@ from app.meetings.permissions import CalendarAction, calendar_rules
 from app.meetings.service import MeetingFilters
 from app.web.deps import DbSession, Page
 from app.web.forms import NO_ERRORS, form_page, parse_id
-from app.web.templating import TIME_ZONE_CHOICES, flash, render, time_zone_of
+from app.web.templating import TIME_ZONE_CHOICES, flash, negotiate_language, render, time_zone_of
 from app.web.urls import see_other
 
 pages = page_router()
 
 When = Annotated[str, Query(max_length=10)]
+Month = Annotated[str, Query(max_length=7, description="YYYY-MM")]
 
 
 @pages.get("/groups/{slug}/meetings", response_class=HTMLResponse, name="meetings.calendar")
 def calendar(
-    request: Request, group: CalendarGroup, db: DbSession, page: Page, principal: MeetingsReader, when: When = ""
+    request: Request,
+    group: CalendarGroup,
+    db: DbSession,
+    page: Page,
+    principal: MeetingsReader,
+    when: When = "",
+    month: Month = "",
 ) -> HTMLResponse:
-    past = when == "past"
-    found = service.list_meetings(db, principal, MeetingFilters(group_id=group.id, past=past), page)
-    context = {
+    """The list of upcoming (or `?when=past`) meetings; `?month=YYYY-MM` shows that month as a grid instead, on
+    the viewer's clock."""
+    context: dict[str, Any] = {
         "group": group,
-        "meetings": found,
-        "past": past,
         "can_schedule": calendar_rules.allows(principal, CalendarAction.schedule, group),
     }
+    if month:
+        shown = month_grid(month, ZoneInfo(time_zone_of(principal)))
+        filters = MeetingFilters(group_id=group.id, starts_from=shown.starts_at, starts_to=shown.ends_at)
+        found = service.list_meetings(db, principal, filters, PageRequest(size=MAX_PAGE_SIZE))
+        locale = Locale.parse(negotiate_language(request))
+        context.update(
+            month=shown,
+            days=shown.place(found.items),
+            more=found.has_next,
+            month_title=format_date(shown.first, "LLLL y", locale=locale),
+            weekdays=[locale.days["format"]["abbreviated"][n] for n in range(7)],
+            weekday_names=[locale.days["format"]["wide"][n] for n in range(7)],
+        )
+        return render(request, "meetings/month.html", context)
+    past = when == "past"
+    found = service.list_meetings(db, principal, MeetingFilters(group_id=group.id, past=past), page)
+    context.update(
+        meetings=found, past=past, this_month=datetime.now(ZoneInfo(time_zone_of(principal))).strftime("%Y-%m")
+    )
     return render(request, "meetings/calendar.html", context)
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    """A month as weeks of days (Monday first; 0 for the days of other months), and its bounds in UTC."""
+
+    first: date
+    weeks: list[list[int]]
+    zone: ZoneInfo
+    starts_at: datetime
+    ends_at: datetime
+    previous: str
+    next: str
+
+    def place(self, meetings: Sequence[Meeting]) -> dict[int, list[Meeting]]:
+        """The meetings by the day of the month they start on, on the viewer's clock."""
+        days: dict[int, list[Meeting]] = {}
+        for meeting in meetings:
+            local = meeting.starts_at.astimezone(self.zone)
+            if (local.year, local.month) == (self.first.year, self.first.month):
+                days.setdefault(local.day, []).append(meeting)
+        return days
+
+
+def month_grid(month: str, zone: ZoneInfo) -> MonthGrid:
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidInput(N_("give the month as YYYY-MM, such as 2027-03"), field="month") from None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    before = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return MonthGrid(
+        first=first,
+        weeks=stdlib_calendar.Calendar().monthdayscalendar(first.year, first.month),
+        zone=zone,
+        starts_at=datetime.combine(first, time(), zone).astimezone(UTC),
+        ends_at=datetime.combine(following, time(), zone).astimezone(UTC),
+        previous=before.strftime("%Y-%m"),
+        next=following.strftime("%Y-%m"),
+    )
 
 
 # Scheduling -------------------------------------------------------------------------------------------------------

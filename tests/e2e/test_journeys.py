@@ -453,6 +453,8 @@ def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(j
     expect(page.locator("#upcoming-meetings + ul")).to_contain_text("Supply chain principles, round 4")
     journey.goto("/groups/semiconductors/meetings?when=past")
     expect(page.locator("main")).to_contain_text("No past meetings.")
+    journey.goto("/groups/semiconductors/meetings?month=2030-03")
+    expect(page.locator("table.month")).to_contain_text("Supply chain principles, round 4")
 
 
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:

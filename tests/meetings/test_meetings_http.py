@@ -4,7 +4,7 @@ order, linked documents by the documents' rule, and attendance by delegation."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -418,3 +418,18 @@ def test_the_calendar_lists_upcoming_and_past(
     assert {m["title"] for m in api["items"]} == {"Next round", "Last round"}
     assert browser_as(people.jp_member).get(f"{M}?group=no-such-group").status_code == 422
     assert MeetingMode.hybrid.value in {m["mode"] for m in api["items"]}
+
+
+def test_the_month_view_places_meetings_on_the_viewers_days(
+    db: Session, browser_as: Any, people: People, group: WorkingGroup
+) -> None:
+    # 23:30 UTC on 31 March is already 1 April in Tokyo, and still 31 March (19:30) in Washington.
+    make_meeting(db, group, title="Crossing midnight", starts_at=datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
+    tokyo = browser_as(people.jp_member)  # Japanese delegates' clock: Tokyo
+    washington = browser_as(people.chair)
+    assert "Crossing midnight" not in tokyo.get(f"/groups/{group.slug}/meetings?month=2027-03").text
+    assert "Crossing midnight" in tokyo.get(f"/groups/{group.slug}/meetings?month=2027-04").text
+    march = washington.get(f"/groups/{group.slug}/meetings?month=2027-03")
+    assert march.status_code == 200 and "Crossing midnight" in march.text and "month=2027-04" in march.text
+    assert "month=2027-02" in march.text
+    assert washington.get(f"/groups/{group.slug}/meetings?month=2027-13").status_code == 422
