@@ -44,7 +44,14 @@ SYSTEM_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/language"): page_row(EVERYONE, 303, "/language?lang=ja&next=/groups?x=1"),
     ("GET", "/favicon.ico"): page_row(EVERYONE, 200, "/favicon.ico"),
 }
-MATRIX: dict[tuple[str, str], Row] = {**SYSTEM_ROWS, **AUTH_ROWS, **USER_ROWS, **GROUP_ROWS, **DOCUMENT_ROWS, **MEETING_ROWS}
+MATRIX: dict[tuple[str, str], Row] = {
+    **SYSTEM_ROWS,
+    **AUTH_ROWS,
+    **USER_ROWS,
+    **GROUP_ROWS,
+    **DOCUMENT_ROWS,
+    **MEETING_ROWS,
+}
 
 # FastAPI's own description of the API is public by design.
 EXEMPT = {("GET", "/openapi.json")}
