@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,10 +15,13 @@ from sqlalchemy.orm import Session
 from app.access.principal import SYSTEM
 from app.access.visibility import Visibility
 from app.auth import service as auth_service
+from app.core.db import utcnow
 from app.documents import service as documents
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.groups import service as groups
-from app.groups.models import Membership, MembershipRole
+from app.groups.models import Membership, MembershipRole, WorkingGroup
+from app.meetings import service as meetings
+from app.meetings.models import Attendance, AttendanceAnswer, Meeting, MeetingMode, MeetingStatus
 from app.storage import Storage
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
@@ -226,7 +230,7 @@ DOCUMENTS = [
 
 def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int]:
     """Creates whatever demo data is missing; returns how many of each were added."""
-    added = {"users": 0, "groups": 0, "memberships": 0, "documents": 0}
+    added = {"users": 0, "groups": 0, "memberships": 0, "documents": 0, "meetings": 0}
     people: dict[str, User] = {}
     for person in PEOPLE:
         user = users.find_by_email(session, person.email)
@@ -283,6 +287,7 @@ def seed_demo(session: Session, storage: Storage | None = None) -> dict[str, int
                 added["memberships"] += 1
     if storage is not None:
         added["documents"] = _seed_documents(session, storage, people)
+    added["meetings"] = _seed_meetings(session, people)
     return added
 
 
@@ -308,6 +313,88 @@ def _seed_documents(session: Session, storage: Storage, people: dict[str, User])
             documents.set_marking(session, author, document, marking)
         added += 1
     return added
+
+
+# Each group meets at 06:00 UTC: 15:00 in Tokyo, 11:30 in New Delhi, 16:00 or 17:00 in Canberra, and the
+# night before in Washington (the rotation across capitals is the time zones' helper's work).
+MEETING_HOUR_UTC = 6
+AGENDA = (
+    ("Opening and adoption of the agenda", 10, None, ""),
+    ("Report from the delegations", 40, "country", "Each delegation reports on work since the last meeting."),
+    ("Discussion of the documents on the table", 50, "documents", "Comments on the papers linked below."),
+    ("Next steps and date of the next meeting", 20, None, ""),
+)
+
+
+def _seed_meetings(session: Session, people: dict[str, User]) -> int:
+    """In each group: a past meeting (held, its agenda locked, attendance recorded) and an upcoming one with a
+    published agenda. A meeting whose title is already in the group is left alone."""
+    added = 0
+    today = utcnow().replace(hour=MEETING_HOUR_UTC, minute=0, second=0, microsecond=0)
+    for spec in GROUPS:
+        group = groups.find_by_slug(session, spec.slug)
+        assert group is not None
+        host = people[spec.chairs[0]].country_code or "US"
+        for title, days, past in (
+            (f"{spec.name}: plenary, last round", -21, True),
+            (f"{spec.name}: plenary, next round", 14, False),
+        ):
+            if session.scalar(select(Meeting.id).where(Meeting.group_id == group.id, Meeting.title == title)):
+                continue
+            starts = today + timedelta(days=days)
+            details = meetings.MeetingDetails(
+                title=title,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                host_country=host,
+                mode=MeetingMode.hybrid,
+                visibility=Visibility.group,
+                venue=f"{host} delegation offices (and online)",
+                join_link=f"https://meet.quad-secretariat.example/{spec.slug}/{'past' if past else 'next'}",
+            )
+            meeting = meetings.create_meeting(session, SYSTEM, group, details)
+            _seed_agenda(session, meeting, group, host)
+            meetings.publish_agenda(session, SYSTEM, meeting)
+            if past:
+                _seed_attendance(session, meeting, [people[e] for e in spec.chairs + spec.members])
+            added += 1
+    return added
+
+
+def _seed_agenda(session: Session, meeting: Meeting, group: WorkingGroup, host: str) -> None:
+    papers = tuple(session.scalars(select(Document.id).where(Document.group_id == group.id).order_by(Document.id)))
+    for title, minutes, extra, description in AGENDA:
+        fields = meetings.ItemFields(
+            title=title,
+            description=description,
+            minutes=minutes,
+            presenter_country=host if extra == "country" else None,
+            document_ids=papers if extra == "documents" else (),
+        )
+        meetings.add_item(session, SYSTEM, meeting, fields)
+
+
+def _seed_attendance(session: Session, meeting: Meeting, members: list[User]) -> None:
+    """Answers in the days before; then the chairs' record of who came, and the meeting marked held."""
+    answers = (AttendanceAnswer.in_person, AttendanceAnswer.online, AttendanceAnswer.not_attending)
+    for n, user in enumerate(members):
+        session.add(Attendance(meeting_id=meeting.id, user_id=user.id, answer=answers[n % 3]))
+    session.flush()
+    came = {user.id for n, user in enumerate(members) if n % 3 != 2}
+    meetings.record_attendance(session, SYSTEM, meeting, came)
+    meetings.lock_agenda(session, SYSTEM, meeting)
+    update = meetings.MeetingDetails(
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        host_country=meeting.host_country,
+        mode=meeting.mode,
+        visibility=meeting.visibility,
+        venue=meeting.venue or "",
+        join_link=meeting.join_link or "",
+        status=MeetingStatus.held,
+    )
+    meetings.update_meeting(session, SYSTEM, meeting, update)
 
 
 def database_is_empty(session: Session) -> bool:

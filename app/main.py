@@ -37,6 +37,8 @@ from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
+from app.meetings.api import api as meetings_api
+from app.meetings.pages import pages as meetings_pages
 from app.notifications import mail as notification_mail
 from app.notifications import service as notifications
 from app.notifications.api import api as notifications_api
@@ -146,9 +148,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_api,
         documents_api,
         notifications_api,
+        meetings_api,
         home_pages,
         groups_pages,
         documents_pages,
+        meetings_pages,
         auth_pages,
         profile_pages,
         users_pages,

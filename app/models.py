@@ -15,12 +15,17 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
+from app.meetings.models import AgendaDocument, AgendaItem, AgendaView, Attendance, Meeting
 from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
 from app.web.page_cache import PageCacheEntry
 
 __all__ = [
+    "AgendaDocument",
+    "AgendaItem",
+    "AgendaView",
     "ApiToken",
+    "Attendance",
     "AuditEvent",
     "Country",
     "DataVersion",
@@ -30,6 +35,7 @@ __all__ = [
     "DocumentVersion",
     "ExtractionJob",
     "IdentityLink",
+    "Meeting",
     "Membership",
     "Notification",
     "NotificationPreference",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -21,9 +22,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
 from app.access.visibility import Visibility
 from app.auth.models import ApiToken
+from app.core.db import utcnow
 from app.groups.models import MembershipRole, WorkingGroup
+from app.meetings import service as meetings
+from app.meetings.models import MeetingMode
 from app.users.models import Role, User, UserStatus
 from tests.auth.test_access_matrix import app_routes
 from tests.conftest import ACCOUNTS, PROVIDERS, SECRET_KEY
@@ -48,6 +53,8 @@ class World:
     moved_user: User  # an approved industry participant whose country the admin changed
     known_strings: list[str]  # English the test data itself brings: names, organisations, provider names
     token_id: int  # the delegate's API token
+    meeting_id: int  # a published meeting of the group, with items presented by a person and a delegation
+    item_id: int
 
 
 # Every GET page, with the addresses visited for it; pages whose address takes parameters use the world's objects.
@@ -89,6 +96,16 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
     "/documents/{document_id}/withdraw": lambda w: [f"/documents/{w.documents['public']}/withdraw"],
     "/documents/{document_id}/reinstate": lambda w: [f"/documents/{w.documents['public']}/reinstate"],
     "/admin/approvals/{user_id}/reject": lambda w: [f"/admin/approvals/{w.users['pending'].id}/reject"],
+    "/groups/{slug}/meetings": lambda w: [
+        f"/groups/{w.group.slug}/meetings",
+        f"/groups/{w.group.slug}/meetings?when=past",
+        f"/groups/{w.group.slug}/meetings?month={(utcnow() + timedelta(days=10)).strftime('%Y-%m')}",
+    ],
+    "/groups/{slug}/meetings/new": lambda w: [f"/groups/{w.group.slug}/meetings/new"],
+    "/meetings/{meeting_id}": lambda w: [f"/meetings/{w.meeting_id}"],
+    "/meetings/{meeting_id}/edit": lambda w: [f"/meetings/{w.meeting_id}/edit"],
+    "/meetings/{meeting_id}/agenda/new": lambda w: [f"/meetings/{w.meeting_id}/agenda/new"],
+    "/meetings/{meeting_id}/agenda/{item_id}/edit": lambda w: [f"/meetings/{w.meeting_id}/agenda/{w.item_id}/edit"],
     "/auth/onboarding": lambda w: [],  # needs a sign-in in progress: test_onboarding_is_japanese
 }
 # GET routes outside the JSON API that are not pages, and why.
@@ -196,7 +213,56 @@ def world(
     known += _provider_labels()
     token_id = db.scalar(select(ApiToken.id).where(ApiToken.user_id == people["delegate"].id))
     assert token_id is not None
-    return World(people, group, documents, jp, others[0], known, token_id)
+    meeting_id, item_id = _meeting(db, group, people["delegate"], documents)
+    return World(people, group, documents, jp, others[0], known, token_id, meeting_id, item_id)
+
+
+def _meeting(db: Session, group: WorkingGroup, presenter: User, documents: dict[str, int]) -> tuple[int, int]:
+    """A published agenda with a person and a delegation presenting, linked documents (one marked), an answer,
+    and an item changed after the delegate first looked."""
+    starts = utcnow().replace(microsecond=0) + timedelta(days=10)
+    details = meetings.MeetingDetails(
+        title="第3回全体会合",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=30),
+        host_country="JP",
+        mode=MeetingMode.hybrid,
+        visibility=Visibility.quad,
+        venue="外務省（東京）",
+        join_link="https://meet.example.go.jp/room/3",
+    )
+    meeting = meetings.create_meeting(db, SYSTEM, group, details)
+    first = meetings.add_item(
+        db, SYSTEM, meeting, meetings.ItemFields("開会", "議事次第の**採択**", presenter_id=presenter.id, minutes=10)
+    )
+    meetings.add_item(
+        db,
+        SYSTEM,
+        meeting,
+        meetings.ItemFields(
+            "各国からの報告",
+            presenter_country="JP",
+            minutes=40,
+            outcome="各国の報告を了承した。",
+            document_ids=(documents["public"], documents["controlled"]),
+        ),
+    )
+    meetings.publish_agenda(db, SYSTEM, meeting)
+    meetings.add_item(db, SYSTEM, meeting, meetings.ItemFields("その他", minutes=5))
+    past = meetings.create_meeting(
+        db,
+        SYSTEM,
+        group,
+        replace(
+            details,
+            title="第2回全体会合",
+            starts_at=starts - timedelta(days=60),
+            ends_at=starts - timedelta(days=60, minutes=-60),
+        ),
+    )
+    db.commit()
+    assert past.id
+    return meeting.id, first.id
 
 
 def _client(base_url: str, user: User | None) -> httpx.Client:

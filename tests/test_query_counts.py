@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -19,20 +20,46 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from app.access.principal import SYSTEM
+from app.access.visibility import Visibility
 from app.auth import service as auth_service
+from app.core.db import utcnow
 from app.documents import queries as documents_queries
 from app.documents import service as documents_service
 from app.documents.notices import DocumentNotice
 from app.groups import service as groups_service
 from app.groups.models import MembershipRole, WorkingGroup
+from app.meetings import service as meetings_service
+from app.meetings.models import AttendanceAnswer, MeetingMode
+from app.meetings.permissions import MeetingAction
+from app.meetings.permissions import rules as meeting_rules
 from app.notifications import service as notifications_service
 from app.users import service as users
 from app.users.models import Role, User, UserStatus
 from tests.support.documents import make_document
 from tests.support.query_counter import QueryCounter, count_queries
 
-SMALL = {"groups": 3, "members": 3, "tokens": 2, "pending": 1, "documents": 2, "versions": 1, "notifications": 2}
-BIG = {"groups": 40, "members": 15, "tokens": 30, "pending": 25, "documents": 30, "versions": 8, "notifications": 40}
+SMALL = {
+    "groups": 3,
+    "members": 3,
+    "tokens": 2,
+    "pending": 1,
+    "documents": 2,
+    "versions": 1,
+    "notifications": 2,
+    "meetings": 2,
+    "items": 2,
+}
+BIG = {
+    "notifications": 40,
+    "groups": 40,
+    "members": 15,
+    "tokens": 30,
+    "pending": 25,
+    "documents": 30,
+    "versions": 8,
+    "meetings": 25,
+    "items": 30,
+}
 # Who the members besides each group's own chair and the viewer are: every country, both government roles, and
 # the secretariat (shared between groups).
 MEMBER_MIX = [
@@ -63,6 +90,7 @@ class World:
     documents: list[int] = field(default_factory=list)
     versions: int = 0
     notifications: int = 0
+    meetings: list[int] = field(default_factory=list)  # the first one is the meeting page measured
 
     def _person(self, n: int) -> User:
         while len(self.people) <= n:
@@ -82,7 +110,17 @@ class World:
         return self.people[n]
 
     def grow(
-        self, *, groups: int, members: int, tokens: int, pending: int, documents: int, versions: int, notifications: int
+        self,
+        *,
+        notifications: int,
+        groups: int,
+        members: int,
+        tokens: int,
+        pending: int,
+        documents: int,
+        versions: int,
+        meetings: int,
+        items: int,
     ) -> None:
         while len(self.groups) < groups:
             n = len(self.groups)
@@ -162,6 +200,47 @@ class World:
             )
             self.notifications += 1
         self.db.commit()
+        self._grow_meetings(meetings, items)
+
+    def _grow_meetings(self, meetings: int, items: int) -> None:
+        """Meetings of the first group; the first one's published agenda gains items, each linking two documents
+        (some marked) and presented by a member or a delegation, and every member answers its invitation."""
+        group = self.groups[0]
+        while len(self.meetings) < meetings:
+            n = len(self.meetings)
+            starts = utcnow().replace(microsecond=0) + timedelta(days=n + 1)
+            details = meetings_service.MeetingDetails(
+                title=f"QC meeting {n:02d}",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3),
+                host_country=("US", "JP", "AU", "IN")[n % 4],
+                mode=MeetingMode.hybrid,
+                visibility=Visibility.group,
+                venue="Canberra",
+                join_link="https://meet.example.gov/qc",
+            )
+            meeting = meetings_service.create_meeting(self.db, SYSTEM, group, details)
+            if n == 0:
+                meetings_service.publish_agenda(self.db, SYSTEM, meeting)
+            self.meetings.append(meeting.id)
+        page = meetings_service.get_meeting(self.db, SYSTEM, self.meetings[0])
+        present = len(meetings_service.meeting_view(self.db, SYSTEM, page).items)
+        for n in range(present, items):
+            linked = (self.documents[n % len(self.documents)], self.documents[(n + 1) % len(self.documents)])
+            fields = meetings_service.ItemFields(
+                title=f"Item {n:02d}",
+                description="Discussion of **the paper**.",
+                presenter_id=self.viewer.id if n % 2 else None,
+                presenter_country=None if n % 2 else ("US", "JP", "AU", "IN")[n % 4],
+                minutes=5,
+                document_ids=linked,
+            )
+            meetings_service.add_item(self.db, SYSTEM, page, fields)
+        for person in [self.viewer, *self.people]:
+            principal = auth_service.principal_for(self.db, person)
+            if meeting_rules.allows(principal, MeetingAction.respond, page):
+                meetings_service.answer_invitation(self.db, principal, page, AttendanceAnswer.online)
+        self.db.commit()
 
 
 # (label, who asks, how, path). `how` is "page" (a browser session) or "api" (a Bearer token);
@@ -199,6 +278,11 @@ CASES = [
     ("notifications", "delegate", "page", "/notifications?per_page=100"),
     ("notifications", "delegate", "api", "/api/v1/me/notifications?per_page=100"),
     ("notice settings", "delegate", "page", "/profile/notifications"),
+    ("meeting", "delegate", "page", "/meetings/{meeting}"),
+    ("meeting", "secretariat", "page", "/meetings/{meeting}"),
+    ("meeting", "delegate", "api", "/api/v1/meetings/{meeting}"),
+    ("meetings", "delegate", "api", "/api/v1/meetings?per_page=100"),
+    ("group meetings", "delegate", "page", "/groups/qc-group-00/meetings?per_page=100"),
 ]
 
 
@@ -242,7 +326,7 @@ def test_no_list_runs_a_query_per_row(
     world = World(db, app, delegate)
 
     def measure_all() -> list[QueryCounter]:
-        first = {"first_document": world.documents[0], "viewer": world.viewer.id}
+        first = {"first_document": world.documents[0], "viewer": world.viewer.id, "meeting": world.meetings[0]}
         return [measure(app, callers[(who, how)], path.format(**first)) for _, who, how, path in CASES]
 
     world.grow(**SMALL)

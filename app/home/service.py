@@ -22,6 +22,8 @@ from app.groups.models import WorkingGroup
 from app.groups.permissions import GroupAction, readable_groups
 from app.groups.permissions import rules as group_rules
 from app.groups.service import GroupCard
+from app.meetings import service as meetings
+from app.meetings.models import Meeting
 from app.users import registrations
 from app.users import service as users
 from app.users.models import Role, UserStatus
@@ -161,6 +163,7 @@ class Dashboard:
     waiting_since: datetime | None  # a pending account's registration
     open_to_industry: list[DocumentLine] | None  # None: not approved industry
     console: SecretariatToday | None
+    upcoming: Sequence[Meeting]  # the next meetings of the person's groups (one query; never a join link)
 
 
 def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dashboard:
@@ -192,6 +195,7 @@ def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dash
         waiting_since=waiting_since,
         open_to_industry=open_to_industry,
         console=console,
+        upcoming=meetings.upcoming_for(session, principal),
     )
 
 

@@ -148,7 +148,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="quad-dialogue"'}
     detail = exc.detail if wants_problem_json(request) else exc.translated(gettext_for(negotiate_language(request)))
-    return await _page_error(request, exc.status, detail, title=exc.title, headers=headers)
+    # The API names the field a refusal is about, so a client can show the message beside it.
+    extra: dict[str, Any] = {"field": exc.field} if exc.field and wants_problem_json(request) else {}
+    return await _page_error(request, exc.status, detail, title=exc.title, headers=headers, **extra)
 
 
 # What a person reads instead of the framework's own words ("Not Found", "Method Not Allowed").

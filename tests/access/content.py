@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table, inspect, not_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from app.access.principal import Principal
 from app.access.visibility import InheritsVisibility, Visibility, VisibleContent
@@ -93,7 +94,8 @@ class RowMaker:
             row = self.new(target, {})
             self.session.flush()
             return getattr(row, inspect(target).get_property_by_column(key.column).key)
-        kind = column.type.python_type
+        # A TypeDecorator (UTCDateTime) answers for the type it wraps.
+        kind = column.type.impl.python_type if isinstance(column.type, TypeDecorator) else column.type.python_type
         n = next(self._serial)
         if issubclass(kind, Enum):
             return next(iter(kind))

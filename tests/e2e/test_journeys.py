@@ -421,6 +421,69 @@ def test_delegate_opens_the_revoke_page_of_a_token_and_keeps_it(journey: Journey
     expect(page.locator("a[aria-label='Revoke token desk']")).to_be_visible()
 
 
+def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(journey: Journey) -> None:
+    """Create a meeting, add items, reorder them (with JavaScript), publish the agenda and answer the invitation."""
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/groups/semiconductors")
+    journey.click("main a:has-text('Meetings')")
+    expect(page.locator("h1")).to_have_text("Meetings of Semiconductors Working Group")
+    journey.click("text=Schedule a meeting")
+    page.fill("#title", "Supply chain principles, round 4")
+    page.select_option("#time_zone", "Asia/Tokyo")
+    page.fill("#start_date", "2030-03-14")
+    page.fill("#start_time", "09:00")
+    page.fill("#end_date", "2030-03-14")
+    page.fill("#end_time", "08:00")
+    page.select_option("#host_country", "JP")
+    page.check("#mode-hybrid")
+    page.fill("#venue", "Ministry of Foreign Affairs, Tokyo")
+    page.fill("#join_link", "https://meet.example.gov/round-4")
+    journey.click("main button[type=submit]")
+    expect(page.locator(".error-summary")).to_contain_text("the meeting must end after it starts")
+    expect(page.locator("#title")).to_have_value("Supply chain principles, round 4")
+    page.fill("#end_time", "11:00")
+    journey.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Supply chain principles, round 4")
+    # 09:00 in Tokyo is 20:00 the evening before in Washington, Alice's clock (daylight time from 10 March).
+    expect(page.locator("main")).to_contain_text("EDT")
+    expect(page.locator("main")).to_contain_text("https://meet.example.gov/round-4")
+
+    for title, presenter, minutes in (("Opening", "", "10"), ("Report from Japan", "country:JP", "120")):
+        journey.click("text=Add an agenda item")
+        page.fill("#title", title)
+        if presenter:
+            page.select_option("#presenter", presenter)
+        page.fill("#minutes", minutes)
+        journey.click("main button[type=submit]")
+        expect(page.locator("main .success-banner")).to_contain_text(f"Agenda item {title} added.")
+    expect(page.locator("main .warning")).to_contain_text("overruns the meeting by 10 minutes")
+    # static/agenda.js moves the item in place, and the keyboard focus stays on it.
+    page.click("#agenda-items li:nth-child(2) button:has-text('Move up')")
+    expect(page.locator("#agenda-items > li").first.locator("h3")).to_contain_text("Report from Japan")
+    journey.check()
+    journey.click("#agenda-items > li:first-child a:has-text('Change')")
+    page.fill("#minutes", "90")
+    journey.click("main button[type=submit]")
+    expect(page.locator("main .warning")).to_have_count(0)
+    journey.click("text=Change the meeting")
+    expect(page.locator("#time_zone")).to_have_value("America/New_York")
+    journey.click("main button[type=submit]")
+    journey.click("text=Publish the agenda")
+    expect(page.locator("main .success-banner")).to_contain_text("The agenda was published.")
+    expect(page.locator("main")).to_contain_text("Published agenda")
+    page.check("#answer-online")
+    journey.click("text=Send my answer")
+    expect(page.locator("main .success-banner")).to_contain_text("Your answer was saved.")
+    expect(page.locator("main table")).to_contain_text("Attending online")
+    journey.goto("/")
+    expect(page.locator("#upcoming-meetings + ul")).to_contain_text("Supply chain principles, round 4")
+    journey.goto("/groups/semiconductors/meetings?when=past")
+    expect(page.locator("main")).to_contain_text("No past meetings.")
+    journey.goto("/groups/semiconductors/meetings?month=2030-03")
+    expect(page.locator("table.month")).to_contain_text("Supply chain principles, round 4")
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
