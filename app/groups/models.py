@@ -34,6 +34,11 @@ class TechnologyArea(LabelledEnum):
     }
 
 
+def name_in_language(name: str, name_ja: str | None, language: str) -> str:
+    """The name a page in `language` shows: the Japanese one on Japanese pages when there is one."""
+    return name_ja if language == "ja" and name_ja else name
+
+
 class WorkingGroup(Timestamped, Base):
     __tablename__ = "working_group"
 
@@ -52,7 +57,7 @@ class WorkingGroup(Timestamped, Base):
     def name_in(self, language: str) -> str:
         """The name a page in `language` shows: the Japanese one on Japanese pages when there is one.
         Templates call `group.name_in(language)` (every page has `language`)."""
-        return self.name_ja if language == "ja" and self.name_ja else self.name
+        return name_in_language(self.name, self.name_ja, language)
 
     def charter_in(self, language: str) -> str:
         return self.charter_ja if language == "ja" and self.charter_ja else self.charter
