@@ -93,9 +93,21 @@ def paginate(
 
     `order_by` must end with a unique column, so pages neither repeat nor skip rows. `scalars=False` returns
     rows (for Core queries selecting several columns)."""
-    statement = query.options(*options).order_by(*order_by).offset(page.offset).limit(page.size + 1)
-    result = session.execute(statement)
-    rows: Sequence[Any] = result.scalars().all() if scalars else result.all()
+    result = session.execute(limited(query.options(*options), page, order_by))
+    return page_of(session, result.scalars().all() if scalars else result.all(), query, page)
+
+
+def limited(
+    query: Select[Any], page: PageRequest, order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]]
+) -> Select[Any]:
+    """The statement of one page, with the one row more that tells whether a next page exists. For a list that
+    computes columns per row (aggregates of children), select them around it as a subquery, so they are computed
+    for the page's rows only (SQLite computes a select list before sorting), then make the result with `page_of`."""
+    return query.order_by(*order_by).offset(page.offset).limit(page.size + 1)
+
+
+def page_of(session: Session, rows: Sequence[Any], query: Select[Any], page: PageRequest) -> Paginated[Any]:
+    """The page from the rows of `limited(query, ...)`: the extra row dropped, the total when free or asked."""
     has_next = len(rows) > page.size
     rows = rows[: page.size]
     total: int | None = None
