@@ -50,6 +50,9 @@ class WorkingGroup(Timestamped, Base):
     # The name and charter in Japanese, when the secretariat has written them; pages in Japanese show them.
     name_ja: Mapped[str | None] = mapped_column(String(160))
     charter_ja: Mapped[str | None] = mapped_column(Text)
+    # The charters as sanitised HTML, rendered from the Markdown when saved (app.core.markdown); pages show these.
+    charter_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    charter_ja_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[GroupStatus] = mapped_column(enum_column_type(GroupStatus), default=GroupStatus.active)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
@@ -61,6 +64,10 @@ class WorkingGroup(Timestamped, Base):
 
     def charter_in(self, language: str) -> str:
         return self.charter_ja if language == "ja" and self.charter_ja else self.charter
+
+    def charter_html_in(self, language: str) -> str:
+        """The stored HTML of `charter_in(language)`."""
+        return (self.charter_ja_html or "") if language == "ja" and self.charter_ja else self.charter_html
 
 
 class Membership(Timestamped, Base):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.access.principal import Principal
 from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.core import text
+from app.core import markdown, text
 from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
 from app.core.sql import json_array_agg, json_object_of
@@ -253,6 +253,11 @@ class GroupDetails:
     name_ja: str | None
     charter_ja: str | None
 
+    def rendered(self) -> dict[str, str | None]:
+        """The charters as stored HTML (`charter_html`, `charter_ja_html`), rendered once, when saved."""
+        japanese = markdown.to_html(self.charter_ja) if self.charter_ja else None
+        return {"charter_html": markdown.to_html(self.charter), "charter_ja_html": japanese}
+
 
 def _details(name: str, technology_area: str, charter: str, name_ja: str, charter_ja: str) -> GroupDetails:
     name = text.one_line(name, N_("a working group's name"), NAME_MAX, field="name")
@@ -289,6 +294,7 @@ def create_group(
         name_ja=details.name_ja,
         charter_ja=details.charter_ja,
         status=GroupStatus.active,
+        **details.rendered(),
     )
     session.add(group)
     session.flush()
@@ -330,6 +336,9 @@ def update_group(
     changed = [key for key, value in wanted.items() if getattr(group, key) != value]
     for key in changed:
         setattr(group, key, wanted[key])
+    # Rendered on every save (not only when the text changed), so stored HTML never lags its source.
+    for key, html in details.rendered().items():
+        setattr(group, key, html)
     if changed:
         audit.record(
             session, principal.user_id, GroupEvent.update, "working_group", group.id, group_id=group.id, changes=changed

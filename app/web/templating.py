@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import nh3
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
@@ -22,12 +21,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from app.access.policy import csrf_token
 from app.access.principal import ANONYMOUS
 from app.audit import registry
+from app.core import markdown
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
 from app.core.labels import LabelledEnum, label_of
@@ -169,36 +168,16 @@ def _page_ngettext(context: Context, singular: str, plural: str, num: int) -> st
     return translations_for(_language(context)).ngettext(singular, plural, num)
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "a",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-}
-
-
 def render_markdown(text: str | None) -> Markup:
-    """Markdown from users, rendered then sanitised: the parser refuses raw HTML and nh3 strips the rest."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))  # noqa: S704
+    """`{{ text|markdown }}`: Markdown rendered now. Stored content is rendered when saved: show its `*_html`
+    column with `|sanitised` instead."""
+    return Markup(markdown.to_html(text))  # noqa: S704 (sanitised by app.core.markdown)
+
+
+def sanitised(html: str | None) -> Markup:
+    """`{{ group.charter_html|sanitised }}`: HTML that a service rendered from Markdown and sanitised when the text
+    was saved (app.core.markdown), stored in a `*_html` column. Never for anything else."""
+    return Markup(html or "")  # noqa: S704 (sanitised by app.core.markdown when it was stored)
 
 
 @pass_context
@@ -272,6 +251,7 @@ def build_environment() -> Environment:
     )
     env.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = render_markdown
+    env.filters["sanitised"] = sanitised
     env.filters["datetime"] = format_datetime
     env.filters["translated"] = translated
     env.filters["label"] = label
