@@ -34,11 +34,15 @@ def test_a_script_saved_in_a_charter_through_the_api_never_reaches_the_page(
 ) -> None:
     make_group("stored-md")
     staff = api_as(make_user(Role.secretariat))
-    saved = staff.patch("/api/v1/working-groups/stored-md", json={"charter": HOSTILE, "charter_ja": f"**輸出** {SCRIPT}"})
+    saved = staff.patch(
+        "/api/v1/working-groups/stored-md", json={"charter": HOSTILE, "charter_ja": f"**輸出** {SCRIPT}"}
+    )
     assert saved.status_code == 200 and saved.json()["charter"] == HOSTILE  # the API keeps the source as written
     stored = db.scalars(select(WorkingGroup).where(WorkingGroup.slug == "stored-md")).one()
     db.refresh(stored)
-    assert "<strong>chokepoints</strong>" in stored.charter_html and "<strong>輸出</strong>" in (stored.charter_ja_html or "")
+    assert "<strong>chokepoints</strong>" in stored.charter_html and "<strong>輸出</strong>" in (
+        stored.charter_ja_html or ""
+    )
     _assert_harmless(stored.charter_html)
     for reader in (client, browser_as(make_user(Role.delegate, "JP"))):
         for language in ("en", "ja"):

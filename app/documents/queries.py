@@ -78,9 +78,7 @@ _LISTED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
 
 
 def _filtered(principal: Principal, filters: DocumentFilters, dialect: str) -> Select[Any]:
-    query = select(*_LISTED_COLUMNS).where(
-        permissions.readable_documents(principal), Document.withdrawn_at.is_(None)
-    )
+    query = select(*_LISTED_COLUMNS).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
     if filters.group_id is not None:
         query = query.where(Document.group_id == filters.group_id)
     if filters.owner == SECRETARIAT:
