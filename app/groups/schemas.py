@@ -64,15 +64,7 @@ class GroupSummary(Out):
     @classmethod
     def of_listing(cls, group: service.GroupListing) -> GroupSummary:
         """A row of the list (service.list_groups), whose chairs are already what the reader may see."""
-        return cls(
-            id=group.id,
-            slug=group.slug,
-            name=group.name,
-            name_ja=group.name_ja,
-            technology_area=group.technology_area,
-            status=group.status,
-            chairs=[ChairOut.model_validate(chair, from_attributes=True) for chair in group.chairs],
-        )
+        return cls.model_validate(group, from_attributes=True)
 
 
 class MemberOut(BaseModel):

@@ -37,8 +37,8 @@ class MemberView:
 
 
 @dataclass(frozen=True)
-class GroupLine:
-    """A group as pages list it (the home page, the approval form's choices): no charter, no members."""
+class GroupHead:
+    """What every list shows of a group: no charter, no members."""
 
     id: int
     slug: str
@@ -46,10 +46,16 @@ class GroupLine:
     name_ja: str | None
     technology_area: str
     status: GroupStatus
-    member_count: int
 
     def name_in(self, language: str) -> str:
         return name_in_language(self.name, self.name_ja, language)
+
+
+@dataclass(frozen=True)
+class GroupLine(GroupHead):
+    """A group as pages list it (the home page, the approval form's choices), with its member count."""
+
+    member_count: int
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,9 @@ class ChairLine:
 
 
 @dataclass(frozen=True)
-class GroupListing:
-    """A group as the API's list shows it: its names, area, status and chairs (not the charter, not the members)."""
+class GroupListing(GroupHead):
+    """A group as the API's list shows it, with its chairs."""
 
-    id: int
-    slug: str
-    name: str
-    name_ja: str | None
-    technology_area: str
-    status: GroupStatus
     chairs: tuple[ChairLine, ...]
 
 
