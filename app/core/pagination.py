@@ -52,7 +52,8 @@ class Paginated(Generic[T]):
     items: Sequence[T]
     total: int | None  # None: not counted (a full page with more after it, and the request did not ask)
     page: PageRequest
-    has_next: bool = False
+    # Known from the extra row `paginate` fetches; required, so no list forgets it (the pager's "next" needs it).
+    has_next: bool
 
     @property
     def pages(self) -> int | None:
