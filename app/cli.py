@@ -92,7 +92,7 @@ def cmd_users_list(args: argparse.Namespace) -> None:
         raise ValueError("--limit must be at least 1")
     with transaction() as session:
         listed = users.list_users(session, SYSTEM, PageRequest(1, args.limit))
-        found, total = listed.items, listed.total
+        found, total = listed.items, listed.counted_total
         for user in found:
             print(
                 f"{user.id}\t{user.email}\t{user.display_name}\t{user.role.value}\t"

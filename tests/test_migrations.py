@@ -99,3 +99,37 @@ def test_models_and_migrations_do_not_drift(url: str, engine: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"models and migrations differ; write a migration: {differences}"
+
+
+def test_stored_markdown_is_rendered_for_the_rows_already_there(url: str, engine: Engine) -> None:
+    """Revision 0009 renders the charters and descriptions that existed before it, sanitised as the services do."""
+    before = ScriptDirectory.from_config(_config(url)).get_revision("0009").down_revision
+    assert isinstance(before, str)
+    command.upgrade(_config(url), "head")
+    command.downgrade(_config(url), before)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO working_group (id, slug, name, technology_area, charter, charter_ja, status, created_at) "
+                "VALUES (901, 'md-group', 'Markdown group', 'semiconductors', :charter, NULL, 'active', :now)"
+            ),
+            {"charter": "Export **controls**<script>alert(1)</script>", "now": "2026-12-01 00:00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO document (id, group_id, title, description, doc_type, visibility, controlled, "
+                "updated_at, version_count, created_at) VALUES (901, 901, 'Paper', :description, 'other', "
+                "'public', false, :now, 0, :now)"
+            ),
+            {"description": "A [link](javascript:alert(1)) and *emphasis*", "now": "2026-12-01 00:00:00"},
+        )
+    command.upgrade(_config(url), "head")
+    with engine.begin() as conn:
+        charter, charter_ja = conn.execute(
+            text("SELECT charter_html, charter_ja_html FROM working_group WHERE id = 901")
+        ).one()
+        description = conn.execute(text("SELECT description_html FROM document WHERE id = 901")).scalar_one()
+        conn.execute(text("DELETE FROM document WHERE id = 901"))
+        conn.execute(text("DELETE FROM working_group WHERE id = 901"))
+    assert "<strong>controls</strong>" in charter and "<script" not in charter and charter_ja is None
+    assert "<em>emphasis</em>" in description and 'href="javascript' not in description

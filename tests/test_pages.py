@@ -10,6 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from app.access.principal import SYSTEM
+from app.groups import service as groups
 from app.groups.models import MembershipRole, WorkingGroup
 from app.users.models import Role, User
 
@@ -67,9 +69,18 @@ def chartered_group(
     chair = make_user(Role.delegate, "AU", name="Olivia Chair")
     member = make_user(Role.delegate, "IN", name="Arjun Member")
     group = make_group("critical-minerals", (chair, MembershipRole.chair), (member, MembershipRole.member))
-    group.charter = (
-        "We map **critical minerals** supply chains.\n\n## Work programme\n\n- Stockpiles\n\n"
-        "<script>alert('charter')</script>\n\n[link](javascript:alert(1))"
+    # Through the service, which renders the Markdown once and stores it sanitised (as every save does).
+    groups.update_group(
+        db,
+        SYSTEM,
+        group,
+        name=group.name,
+        technology_area=group.technology_area,
+        status=group.status,
+        charter=(
+            "We map **critical minerals** supply chains.\n\n## Work programme\n\n- Stockpiles\n\n"
+            "<script>alert('charter')</script>\n\n[link](javascript:alert(1))"
+        ),
     )
     db.commit()
     return group

@@ -93,6 +93,8 @@ class Document(VisibleContent, Timestamped, Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The description as sanitised HTML, rendered from the Markdown when saved (app.core.markdown).
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     # None: owned by the secretariat rather than a country's delegation.
     owner_country: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
     doc_type: Mapped[DocumentType] = mapped_column(enum_column_type(DocumentType))

@@ -34,7 +34,7 @@ from app.documents.forms import DocumentForm, chosen_file
 from app.documents.models import ControlCategory, Document, DocumentType
 from app.documents.uploads import size_limit, too_large
 from app.groups.models import WorkingGroup
-from app.web.deps import MAX_ID, DbSession, FormReason, Page
+from app.web.deps import MAX_ID, DbSession, FormReason, Page, UncountedPage
 from app.web.forms import NO_ERRORS, FormErrors, FormReader, form_page
 from app.web.page_cache import cached_response
 from app.web.templating import flash, render
@@ -81,9 +81,14 @@ def _choices(request: Request, principal: Principal, group: WorkingGroup) -> dic
 @pages.get("/groups/{slug}/documents", response_class=HTMLResponse, name="documents.list")
 @cached_response
 def group_documents_page(
-    request: Request, group: PageGroup, filters: PageFilters, db: DbSession, page: Page, principal: DocumentReader
+    request: Request,
+    group: PageGroup,
+    filters: PageFilters,
+    db: DbSession,
+    page: UncountedPage,
+    principal: DocumentReader,
 ) -> HTMLResponse:
-    found = queries.list_documents(db, principal, filters, page)
+    found = queries.list_documents(db, principal, filters, page, releases=False)
     may_file = permissions.owners_for(principal, group.id, [*QUAD_COUNTRY_CODES, None])
     context = {
         "group": group,

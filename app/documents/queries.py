@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from app.access.principal import Principal
+from app.access.visibility import Visibility
 from app.core.errors import N_, Forbidden, NotFound
-from app.core.pagination import PageRequest, Paginated, paginate
+from app.core.pagination import PageRequest, Paginated, limited, page_of, paginate
+from app.core.sql import json_array_agg
 from app.documents import permissions, search
 from app.documents.models import (
+    ControlCategory,
     Document,
+    DocumentRelease,
     DocumentTag,
     DocumentType,
     DocumentVersion,
@@ -37,8 +41,44 @@ class DocumentFilters:
     query: str | None = None
 
 
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document as lists show it: its metadata, tags and release list; not its description, not its versions."""
+
+    id: int
+    group_id: int
+    title: str
+    owner_country: str | None
+    doc_type: DocumentType
+    visibility: Visibility
+    controlled: bool
+    control_category: ControlCategory | None
+    control_code: str | None
+    version_count: int
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    tag_names: tuple[str, ...]
+    release_countries: tuple[str, ...]
+
+
+_LISTED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Document.id,
+    Document.group_id,
+    Document.title,
+    Document.owner_country,
+    Document.doc_type,
+    Document.visibility,
+    Document.controlled,
+    Document.control_category,
+    Document.control_code,
+    Document.version_count,
+    Document.updated_at,
+    Document.withdrawn_at,
+)
+
+
 def _filtered(principal: Principal, filters: DocumentFilters, dialect: str) -> Select[Any]:
-    query = select(Document).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
+    query = select(*_LISTED_COLUMNS).where(permissions.readable_documents(principal), Document.withdrawn_at.is_(None))
     if filters.group_id is not None:
         query = query.where(Document.group_id == filters.group_id)
     if filters.owner == SECRETARIAT:
@@ -60,17 +100,31 @@ def _filtered(principal: Principal, filters: DocumentFilters, dialect: str) -> S
 
 
 def list_documents(
-    session: Session, principal: Principal, filters: DocumentFilters, page: PageRequest
-) -> Paginated[Document]:
-    """The documents the principal may read (withdrawn ones left out), newest change first."""
+    session: Session, principal: Principal, filters: DocumentFilters, page: PageRequest, *, releases: bool = True
+) -> Paginated[DocumentRow]:
+    """The documents the principal may read (withdrawn ones left out), newest change first: one statement, the
+    tags (and with `releases`, the release lists, which the API shows and the pages do not) aggregated in it."""
     if filters.query:
         search.prepare(session)
-    return paginate(
-        session,
-        _filtered(principal, filters, session.get_bind().dialect.name),
-        page,
-        order_by=(Document.updated_at.desc(), Document.id.desc()),
-        options=(selectinload(Document.tags), selectinload(Document.releases)),
+    query = _filtered(principal, filters, session.get_bind().dialect.name)
+    # The page first, then its rows' children around it: the aggregates run for the page's rows only.
+    rows = limited(query, page, (Document.updated_at.desc(), Document.id.desc())).subquery("listed")
+    tags = select(json_array_agg(DocumentTag.tag)).where(DocumentTag.document_id == rows.c.id)
+    children = [tags.scalar_subquery().label("tags")]
+    if releases:
+        released = select(json_array_agg(DocumentRelease.country_code))
+        children.append(released.where(DocumentRelease.document_id == rows.c.id).scalar_subquery().label("releases"))
+    statement = select(rows, *children).order_by(rows.c.updated_at.desc(), rows.c.id.desc())
+    found = page_of(session, session.execute(statement).all(), query, page)
+    return found.map(_document_row)
+
+
+def _document_row(row: Row[Any]) -> DocumentRow:
+    values = row._asdict()
+    return DocumentRow(
+        **{column.key: values[column.key] for column in _LISTED_COLUMNS},
+        tag_names=tuple(sorted(values["tags"] or [])),
+        release_countries=tuple(sorted(values.get("releases") or [])),
     )
 
 

@@ -11,6 +11,7 @@ from app.access.visibility import Visibility
 from app.core.schemas import Out
 from app.documents import redline, service
 from app.documents.models import ControlCategory, Document, DocumentType, DocumentVersion, ExtractionStatus
+from app.documents.queries import DocumentRow
 
 
 class MarkingOut(BaseModel):
@@ -34,11 +35,11 @@ class DocumentSummary(Out):
     withdrawn_at: datetime | None
 
     @classmethod
-    def of(cls, document: Document) -> DocumentSummary:
+    def of(cls, document: Document | DocumentRow) -> DocumentSummary:
         return cls(**_summary_fields(document))
 
 
-def _summary_fields(document: Document) -> dict[str, Any]:
+def _summary_fields(document: Document | DocumentRow) -> dict[str, Any]:
     return {
         "id": document.id,
         "group_id": document.group_id,
@@ -46,12 +47,12 @@ def _summary_fields(document: Document) -> dict[str, Any]:
         "owner_country": document.owner_country,
         "doc_type": document.doc_type,
         "visibility": document.visibility,
-        "tags": document.tag_names,
+        "tags": list(document.tag_names),
         "marking": MarkingOut(
             controlled=document.controlled,
             category=document.control_category,
             control_code=document.control_code,
-            release=document.release_countries,
+            release=list(document.release_countries),
         ),
         "version_count": document.version_count,
         "updated_at": document.updated_at,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.access.principal import Principal
 from app.access.visibility import Visibility
 from app.audit import service as audit
-from app.core import text
+from app.core import markdown, text
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, InvalidInput, RefusalRecorded
 from app.countries.service import QUAD_COUNTRY_CODES
@@ -157,6 +157,7 @@ def create_document(
         group=group,
         title=fields.title,
         description=fields.description,
+        description_html=markdown.to_html(fields.description),
         owner_country=fields.owner_country,
         doc_type=fields.doc_type,
         visibility=fields.visibility,
@@ -219,6 +220,7 @@ def update_metadata(session: Session, principal: Principal, document: Document, 
     before = _metadata_snapshot(document)
     document.title = fields.title
     document.description = fields.description
+    document.description_html = markdown.to_html(fields.description)  # rendered once here, shown on every view
     document.owner_country = fields.owner_country
     document.doc_type = fields.doc_type
     document.visibility = fields.visibility

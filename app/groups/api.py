@@ -22,9 +22,7 @@ api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
 @api.get("", summary="Working groups the caller may see", name="groups.api.list")
 @cached_response
 def list_groups(db: DbSession, page: Page, principal: GroupsReader) -> PageOut[GroupSummary]:
-    show_names = rules.allows(principal, GroupAction.see_members, None)
-    result = service.list_groups(db, principal, page)
-    return PageOut.of(result, lambda card: GroupSummary.of(card.group, card.chairs, show_names))
+    return PageOut.of(service.list_groups(db, principal, page), GroupSummary.of_listing)
 
 
 @api.get("/{slug}", summary="One working group with its charter and members by country", name="groups.api.get")

@@ -34,6 +34,11 @@ class TechnologyArea(LabelledEnum):
     }
 
 
+def name_in_language(name: str, name_ja: str | None, language: str) -> str:
+    """The name a page in `language` shows: the Japanese one on Japanese pages when there is one."""
+    return name_ja if language == "ja" and name_ja else name
+
+
 class WorkingGroup(Timestamped, Base):
     __tablename__ = "working_group"
 
@@ -45,6 +50,9 @@ class WorkingGroup(Timestamped, Base):
     # The name and charter in Japanese, when the secretariat has written them; pages in Japanese show them.
     name_ja: Mapped[str | None] = mapped_column(String(160))
     charter_ja: Mapped[str | None] = mapped_column(Text)
+    # The charters as sanitised HTML, rendered from the Markdown when saved (app.core.markdown); pages show these.
+    charter_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    charter_ja_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[GroupStatus] = mapped_column(enum_column_type(GroupStatus), default=GroupStatus.active)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
@@ -52,10 +60,14 @@ class WorkingGroup(Timestamped, Base):
     def name_in(self, language: str) -> str:
         """The name a page in `language` shows: the Japanese one on Japanese pages when there is one.
         Templates call `group.name_in(language)` (every page has `language`)."""
-        return self.name_ja if language == "ja" and self.name_ja else self.name
+        return name_in_language(self.name, self.name_ja, language)
 
     def charter_in(self, language: str) -> str:
         return self.charter_ja if language == "ja" and self.charter_ja else self.charter
+
+    def charter_html_in(self, language: str) -> str:
+        """The stored HTML of `charter_in(language)`."""
+        return (self.charter_ja_html or "") if language == "ja" and self.charter_ja else self.charter_html
 
 
 class Membership(Timestamped, Base):

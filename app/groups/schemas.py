@@ -61,6 +61,11 @@ class GroupSummary(Out):
             chairs=[ChairOut.of(u, show_names) for u in chairs],
         )
 
+    @classmethod
+    def of_listing(cls, group: service.GroupListing) -> GroupSummary:
+        """A row of the list (service.list_groups), whose chairs are already what the reader may see."""
+        return cls.model_validate(group, from_attributes=True)
+
 
 class MemberOut(BaseModel):
     user: UserSummary

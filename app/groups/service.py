@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.access.principal import Principal
 from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.core import text
+from app.core import markdown, text
 from app.core.errors import N_, Conflict, InvalidInput, NotFound
 from app.core.pagination import PageRequest, Paginated, paginate
+from app.core.sql import json_array_agg, json_object_of
 from app.groups.events import GroupEvent
-from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup
+from app.groups.models import GroupStatus, Membership, MembershipRole, WorkingGroup, name_in_language
 from app.groups.permissions import GroupAction, may_be_member, readable_groups, rules
 from app.groups.permissions import can_read as can_read_group
 from app.users.models import Role, User, UserStatus
@@ -36,40 +37,92 @@ class MemberView:
 
 
 @dataclass(frozen=True)
-class GroupCard:
-    """A group as lists show it: its member count and chairs (not every member, and not the charter)."""
+class GroupHead:
+    """What every list shows of a group: no charter, no members."""
 
-    group: WorkingGroup
+    id: int
+    slug: str
+    name: str
+    name_ja: str | None
+    technology_area: str
+    status: GroupStatus
+
+    def name_in(self, language: str) -> str:
+        return name_in_language(self.name, self.name_ja, language)
+
+
+@dataclass(frozen=True)
+class GroupLine(GroupHead):
+    """A group as pages list it (the home page, the approval form's choices), with its member count."""
+
     member_count: int
-    chairs: Sequence[User]
 
 
-def list_groups(session: Session, principal: Principal, page: PageRequest) -> Paginated[GroupCard]:
-    found = paginate(
-        session,
-        select(WorkingGroup).where(readable_groups(principal)),
-        page,
-        order_by=(WorkingGroup.name, WorkingGroup.id),
-        # Lists never show the charters, which can be long.
-        options=(defer(WorkingGroup.charter), defer(WorkingGroup.charter_ja)),
+@dataclass(frozen=True)
+class ChairLine:
+    """A chair as the API's group list shows them: who they are only to those who may see members."""
+
+    country_code: str | None
+    id: int | None = None
+    display_name: str | None = None
+    role: Role | None = None
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupListing(GroupHead):
+    """A group as the API's list shows it, with its chairs."""
+
+    chairs: tuple[ChairLine, ...]
+
+
+_LISTED_COLUMNS = (
+    WorkingGroup.id,
+    WorkingGroup.slug,
+    WorkingGroup.name,
+    WorkingGroup.name_ja,
+    WorkingGroup.technology_area,
+    WorkingGroup.status,
+)
+_BY_NAME = (WorkingGroup.name, WorkingGroup.id)
+
+
+def group_lines(session: Session, principal: Principal, page: PageRequest) -> Paginated[GroupLine]:
+    """The groups the principal may read, by name, each with its member count: one statement."""
+    members = select(func.count()).where(Membership.group_id == WorkingGroup.id).scalar_subquery()
+    query = select(*_LISTED_COLUMNS, members).where(readable_groups(principal))
+    found = paginate(session, query, page, order_by=_BY_NAME, scalars=False)
+    return found.map(lambda row: GroupLine(*row))
+
+
+def list_groups(session: Session, principal: Principal, page: PageRequest) -> Paginated[GroupListing]:
+    """The groups the principal may read, by name, with their chairs in the same statement (a JSON array). Who
+    the chairs are (name, role, organisation) is selected only for those who may see members; others get the
+    country alone."""
+    chair: dict[str, Any] = {"country_code": User.country_code}
+    if rules.allows(principal, GroupAction.see_members, None):
+        chair |= {"id": User.id, "display_name": User.display_name, "role": User.role}
+        chair |= {"organisation": User.organisation}
+    chairs = (
+        select(json_array_agg(json_object_of(**chair)))
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == WorkingGroup.id, Membership.role == MembershipRole.chair)
+        .scalar_subquery()
     )
-    ids = [g.id for g in found.items]
-    counts: dict[int, int] = {}
-    chairs: dict[int, list[User]] = defaultdict(list)
-    if ids:
-        rows = session.execute(
-            select(Membership.group_id, func.count()).where(Membership.group_id.in_(ids)).group_by(Membership.group_id)
+    query = select(*_LISTED_COLUMNS, chairs).where(readable_groups(principal))
+    found = paginate(session, query, page, order_by=_BY_NAME, scalars=False)
+    return found.map(
+        lambda row: GroupListing(
+            row.id, row.slug, row.name, row.name_ja, row.technology_area, row.status, _chair_lines(row[-1])
         )
-        counts = {group_id: n for group_id, n in rows}
-        chair_rows = session.execute(
-            select(Membership.group_id, User)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.group_id.in_(ids), Membership.role == MembershipRole.chair)
-            .order_by(User.display_name)
-        )
-        for group_id, user in chair_rows:
-            chairs[group_id].append(user)
-    return found.map(lambda g: GroupCard(g, counts.get(g.id, 0), chairs.get(g.id, [])))
+    )
+
+
+def _chair_lines(chairs: list[dict[str, Any]] | None) -> tuple[ChairLine, ...]:
+    lines = [ChairLine(**{**c, "role": Role(c["role"]) if c.get("role") else None}) for c in chairs or []]
+    # By name as the group's page lists them; by country when names are not shown.
+    return tuple(sorted(lines, key=lambda c: (c.display_name or "", c.country_code or "", c.id or 0)))
 
 
 def get_group(session: Session, principal: Principal, slug: str) -> WorkingGroup:
@@ -108,11 +161,44 @@ def find_by_slug(session: Session, slug: str) -> WorkingGroup | None:
     return session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
 
 
+@dataclass(frozen=True)
+class GroupName:
+    """What a link to a group needs: its slug and names."""
+
+    id: int
+    slug: str
+    name: str
+    name_ja: str | None
+
+    def name_in(self, language: str) -> str:
+        return name_in_language(self.name, self.name_ja, language)
+
+
+_NAME_COLUMNS = (WorkingGroup.id, WorkingGroup.slug, WorkingGroup.name, WorkingGroup.name_ja)
+
+
 def groups_of(session: Session, principal: Principal) -> Sequence[WorkingGroup]:
     if not principal.group_ids:
         return []
     query = select(WorkingGroup).where(WorkingGroup.id.in_(principal.group_ids)).order_by(WorkingGroup.name)
     return session.scalars(query).all()
+
+
+def names_of_my_groups(session: Session, principal: Principal) -> list[GroupName]:
+    """The principal's own groups, by name: only what a link needs."""
+    if not principal.group_ids:
+        return []
+    query = select(*_NAME_COLUMNS).where(WorkingGroup.id.in_(sorted(principal.group_ids))).order_by(*_BY_NAME)
+    return [GroupName(*row) for row in session.execute(query)]
+
+
+def group_names(session: Session, principal: Principal, ids: Iterable[int | None]) -> dict[int, GroupName]:
+    """The groups among `ids` that the principal may read, by id (for lines that name their group)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    query = select(*_NAME_COLUMNS).where(WorkingGroup.id.in_(wanted), readable_groups(principal))
+    return {row.id: GroupName(*row) for row in session.execute(query)}
 
 
 def group_roles_of(session: Session, user_id: int) -> Mapping[int, MembershipRole]:
@@ -167,6 +253,11 @@ class GroupDetails:
     name_ja: str | None
     charter_ja: str | None
 
+    def rendered(self) -> dict[str, str | None]:
+        """The charters as stored HTML (`charter_html`, `charter_ja_html`), rendered once, when saved."""
+        japanese = markdown.to_html(self.charter_ja) if self.charter_ja else None
+        return {"charter_html": markdown.to_html(self.charter), "charter_ja_html": japanese}
+
 
 def _details(name: str, technology_area: str, charter: str, name_ja: str, charter_ja: str) -> GroupDetails:
     name = text.one_line(name, N_("a working group's name"), NAME_MAX, field="name")
@@ -203,6 +294,7 @@ def create_group(
         name_ja=details.name_ja,
         charter_ja=details.charter_ja,
         status=GroupStatus.active,
+        **details.rendered(),
     )
     session.add(group)
     session.flush()
@@ -244,6 +336,9 @@ def update_group(
     changed = [key for key, value in wanted.items() if getattr(group, key) != value]
     for key in changed:
         setattr(group, key, wanted[key])
+    # Rendered on every save (not only when the text changed), so stored HTML never lags its source.
+    for key, html in details.rendered().items():
+        setattr(group, key, html)
     if changed:
         audit.record(
             session, principal.user_id, GroupEvent.update, "working_group", group.id, group_id=group.id, changes=changed

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.access.visibility import Visibility
@@ -18,10 +18,9 @@ from app.documents import permissions as document_permissions
 from app.documents import queries as documents
 from app.documents.models import Document, DocumentVersion, ExtractionStatus, ScreeningFinding, VersionText
 from app.groups import service as groups
-from app.groups.models import WorkingGroup
-from app.groups.permissions import GroupAction, readable_groups
+from app.groups.permissions import GroupAction
 from app.groups.permissions import rules as group_rules
-from app.groups.service import GroupCard
+from app.groups.service import GroupLine, GroupName
 from app.meetings import service as meetings
 from app.meetings.models import Meeting
 from app.users import registrations
@@ -152,9 +151,9 @@ class SecretariatToday:
 class Dashboard:
     """Everything the home page shows one person."""
 
-    groups: Paginated[GroupCard]
-    my_groups: Sequence[WorkingGroup]
-    group_names: Mapping[int, WorkingGroup]  # the groups that news and document lines name
+    groups: Paginated[GroupLine]
+    my_groups: Sequence[GroupName]
+    group_names: Mapping[int, GroupName]  # the groups that news and document lines name
     recent: list[NewsItem]
     since: datetime | None  # the previous visit: news after it is marked new
     can_create_group: bool
@@ -167,10 +166,10 @@ class Dashboard:
 
 
 def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dashboard:
-    listing = groups.list_groups(session, principal, page)
+    listing = groups.group_lines(session, principal, page)
     recent: list[NewsItem] = []
     if group_rules.allows(principal, GroupAction.see_members, None):
-        watched = sorted(principal.group_ids) or [card.group.id for card in listing.items]
+        watched = sorted(principal.group_ids) or [line.id for line in listing.items]
         recent = whats_new(session, principal, watched, limit=10)
     since = waiting_since = None
     if principal.is_authenticated:
@@ -180,13 +179,13 @@ def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dash
     open_to_industry = public_documents(session, principal) if industry else None
     console = None
     if principal.is_staff:
-        screening = documents.screening_matches(session, principal, PageRequest(size=1)).total
+        screening = documents.screening_matches(session, principal, PageRequest(size=1)).counted_total
         console = SecretariatToday(registrations.pending_count(session, principal), screening)
     named = {item.group_id for item in recent} | {line.group_id for line in open_to_industry or []}
     return Dashboard(
         groups=listing,
-        my_groups=groups.groups_of(session, principal),
-        group_names=_groups_by_id(session, principal, named),
+        my_groups=groups.names_of_my_groups(session, principal),
+        group_names=groups.group_names(session, principal, named),
         recent=recent,
         since=since,
         can_create_group=group_rules.allows(principal, GroupAction.create, None),
@@ -197,15 +196,3 @@ def dashboard(session: Session, principal: Principal, page: PageRequest) -> Dash
         console=console,
         upcoming=meetings.upcoming_for(session, principal),
     )
-
-
-def _groups_by_id(session: Session, principal: Principal, ids: set[int | None]) -> dict[int, WorkingGroup]:
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    query = (
-        select(WorkingGroup)
-        .where(WorkingGroup.id.in_(wanted), readable_groups(principal))
-        .options(defer(WorkingGroup.charter), defer(WorkingGroup.charter_ja))
-    )
-    return {group.id: group for group in session.scalars(query)}

@@ -18,6 +18,7 @@ from app.core.pagination import PageRequest, Paginated, paginate
 from app.groups import service as groups
 from app.groups.models import WorkingGroup
 from app.groups.permissions import may_be_member
+from app.groups.service import GroupLine
 from app.notifications import service as notifications
 from app.users.console import AccountEvent, decision_history
 from app.users.events import UserEvent
@@ -44,17 +45,17 @@ class ApprovalQueue:
 
     pending: Paginated[User]
     joins_groups: frozenset[int]
-    group_choices: Sequence[WorkingGroup]
+    group_choices: Sequence[GroupLine]
     history: list[AccountEvent]
 
 
 def approval_queue(session: Session, principal: Principal, page: PageRequest) -> ApprovalQueue:
     pending = pending_registrations(session, principal, page)
-    choices = groups.list_groups(session, principal, PageRequest(1, GROUP_CHOICES))
+    choices = groups.group_lines(session, principal, PageRequest(1, GROUP_CHOICES, count_total=False))
     return ApprovalQueue(
         pending=pending,
         joins_groups=frozenset(u.id for u in pending.items if may_be_member(u)),
-        group_choices=[card.group for card in choices.items],
+        group_choices=choices.items,
         history=decision_history(session, principal),
     )
 

@@ -27,7 +27,17 @@ def page_request(
     return PageRequest(number=page, size=per_page)
 
 
+def uncounted_page_request(
+    page: Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = DEFAULT_PAGE_SIZE,
+) -> PageRequest:
+    return PageRequest(number=page, size=per_page, count_total=False)
+
+
+# A page of a list with its exact total (the API's PageOut, pages that show "N people").
 Page = Annotated[PageRequest, Depends(page_request)]
+# A page of a list people browse with previous/next: no count(*) (app/core/pagination.py says when it costs).
+UncountedPage = Annotated[PageRequest, Depends(uncounted_page_request)]
 
 # The optional reason a confirmation page (withdraw, reject, remove, revoke) sends; kept on the audit trail.
 FormReason = Annotated[str, Form()]

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from typing import Any, Literal, cast, get_args
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import nh3
 from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format
 from babel.dates import format_datetime as babel_format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from app.access.policy import csrf_token
 from app.access.principal import ANONYMOUS
 from app.audit import registry
+from app.core import markdown
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, translations_for
@@ -145,36 +147,16 @@ def _page_ngettext(context: Context, singular: str, plural: str, num: int) -> st
     return translations_for(_language(context)).ngettext(singular, plural, num)
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "a",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-}
-
-
 def render_markdown(text: str | None) -> Markup:
-    """Markdown from users, rendered then sanitised: the parser refuses raw HTML and nh3 strips the rest."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))  # noqa: S704
+    """`{{ text|markdown }}`: Markdown rendered now. Stored content is rendered when saved: show its `*_html`
+    column with `|sanitised` instead."""
+    return Markup(markdown.to_html(text))  # noqa: S704 (sanitised by app.core.markdown)
+
+
+def sanitised(html: str | None) -> Markup:
+    """`{{ group.charter_html|sanitised }}`: HTML that a service rendered from Markdown and sanitised when the text
+    was saved (app.core.markdown), stored in a `*_html` column. Never for anything else."""
+    return Markup(html or "")  # noqa: S704 (sanitised by app.core.markdown when it was stored)
 
 
 @pass_context
@@ -195,12 +177,19 @@ def label(context: Context, value: LabelledEnum | str | None, kind: str | None =
     if value is None or value == "":
         return ""
     if isinstance(value, LabelledEnum) and kind is None:
-        return _gettext(context)(value.label)
+        return _label_in(_language(context), type(value).__name__, str(value.value))
     if kind is None:
         # Printing a plain string as a label would put untranslated English on the page: say which enum it is.
         raise TypeError(f'label: {value!r} is not a LabelledEnum member; name its enum: |label("Kind")')
+    return _label_in(_language(context), kind, str(value))
+
+
+@lru_cache(maxsize=4096)
+def _label_in(language: str, kind: str, value: str) -> str:
+    """A label looked up and translated once per language, not per row (labels are few; free-text values
+    shown as stored are bounded by the cache's size)."""
     english = label_of(kind, value)
-    return _gettext(context)(english) if english is not None else str(value)
+    return gettext_for(language)(english) if english is not None else value
 
 
 @pass_context
@@ -224,7 +213,57 @@ def action_label(context: Context, action: str) -> str:
 def url_for(context: Context, name: str, /, **path_params: Any) -> str:
     """`{{ url_for("documents.detail", document_id=d.id) }}`: a named route's path. Asks the app, not the request's
     router, so pages rendered before routing (an error page from a middleware) can link too."""
-    return str(context["request"].app.url_path_for(name, **path_params))
+    app = context["request"].app
+    paths = getattr(app.state, "route_paths", None)
+    if paths is None:
+        paths = app.state.route_paths = RoutePaths(app)
+    return paths.path(name, path_params)
+
+
+# Stands in for each path parameter once, to find where the route puts it (no route's own path holds it).
+_MARKER = 918_273_645
+
+
+class RoutePaths:
+    """Route paths for templates, each route's resolved once. FastAPI resolves a name by walking every included
+    router (about a millisecond a call, and a list links every row), so the first call per route name finds its
+    path with marker values in place of the parameters; later calls fill that template in."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._templates: dict[tuple[str, tuple[str, ...]], str | None] = {}
+
+    def path(self, name: str, params: Mapping[str, Any]) -> str:
+        if not all(_plain(value) for value in params.values()):
+            return str(self._app.url_path_for(name, **params))
+        key = (name, tuple(sorted(params)))
+        if key not in self._templates:
+            self._templates[key] = self._template(name, key[1])
+        template = self._templates[key]
+        if template is None:  # a route the markers do not fit (a typed parameter, a mount): asked every time
+            return str(self._app.url_path_for(name, **params))
+        return template.format_map({key: str(value) for key, value in params.items()})
+
+    def _template(self, name: str, keys: tuple[str, ...]) -> str | None:
+        markers = {key: str(_MARKER + n) for n, key in enumerate(keys)}
+        try:
+            path = str(self._app.url_path_for(name, **{key: int(marker) for key, marker in markers.items()}))
+        except Exception:
+            return None
+        if "{" in path or "}" in path or any(path.count(marker) != 1 for marker in markers.values()):
+            return None
+        for key, marker in markers.items():
+            path = path.replace(marker, "{" + key + "}")
+        return path
+
+
+def _plain(value: object) -> bool:
+    """A value a route's int or str parameter writes as `str(value)`; others go through the router."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value != "" and "/" not in value and value.isprintable()
 
 
 @pass_context
@@ -232,10 +271,44 @@ def format_datetime(context: Context, value: datetime | None, time_zone: str | N
     if value is None:
         return ""
     zone = ZoneInfo(time_zone or _time_zone(context))
-    language = _language(context)
-    text = babel_format_datetime(value, fmt, tzinfo=zone, locale=Locale.parse(language))
+    local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
+    if fmt in LENGTHS:
+        text = _datetime_format(_language(context), cast("Length", fmt)).format(local)
+    else:  # a pattern of its own ("yyyy-MM-dd"): rare, left to Babel
+        text = babel_format_datetime(local, fmt, locale=Locale.parse(_language(context)))
     # The zone's abbreviation (UTC, JST, AEDT, ...) so people in four capitals know which clock it is.
-    return f"{text} {value.astimezone(zone).tzname()}"
+    return f"{text} {local.tzname()}"
+
+
+@dataclass(frozen=True)
+class DateTimeFormat:
+    """Babel's `format_datetime` for one language and length, with the locale and its patterns looked up once
+    (Babel parses the locale and finds the patterns again on every call, and a list formats a date per row)."""
+
+    locale: Locale
+    combined: str  # "{1}, {0}": where the date and the time go
+    date: DateTimePattern
+    time: DateTimePattern
+
+    def format(self, local: datetime) -> str:
+        """`local`: an aware datetime already in the reader's zone. The same text as Babel's format_datetime."""
+        time_text = self.time.apply(local.timetz(), self.locale, reference_date=local.date())
+        return self.combined.replace("{0}", time_text).replace("{1}", self.date.apply(local.date(), self.locale))
+
+
+Length = Literal["full", "long", "medium", "short"]
+LENGTHS = get_args(Length)
+
+
+@cache
+def _datetime_format(language: str, fmt: Length) -> DateTimeFormat:
+    locale = Locale.parse(language)
+    return DateTimeFormat(
+        locale,
+        str(get_datetime_format(fmt, locale=locale)).replace("'", ""),
+        get_date_format(fmt, locale=locale),
+        get_time_format(fmt, locale=locale),
+    )
 
 
 def build_environment() -> Environment:
@@ -248,6 +321,7 @@ def build_environment() -> Environment:
     )
     env.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = render_markdown
+    env.filters["sanitised"] = sanitised
     env.filters["datetime"] = format_datetime
     env.filters["translated"] = translated
     env.filters["label"] = label

@@ -453,14 +453,22 @@ def test_the_list_pages_through_the_pager_and_keeps_its_filters_encoded(browser_
     http = browser_as(us)
     params = {"q": "R&D note", "tag": "r+d", "owner": "US", "per_page": "2"}
     first = http.get(f"/groups/{group.slug}/documents", params=params)
-    assert first.status_code == 200 and "5 documents" in first.text
-    assert "Page 1 of 3" in first.text and 'rel="prev"' not in first.text
+    # Pages are not counted (LIMIT n+1 says there is more): no total until the last page tells it for free.
+    assert first.status_code == 200 and "Documents 1 to 2, newest first; more on the next page." in first.text
+    assert "Page 1" in first.text and "Page 1 of" not in first.text and 'rel="prev"' not in first.text
     following = re.search(r'<a rel="next" href="([^"]+)"', first.text)
     assert following is not None
     link = following.group(1).replace("&amp;", "&")
     assert "q=R%26D+note" in link and "tag=r%2Bd" in link and "owner=US" in link and "page=2" in link
     second = http.get(link)
-    assert "Page 2 of 3" in second.text and 'rel="prev"' in second.text and "Unrelated" not in second.text
-    # The API pages the same list the same way.
-    body = api_as(us).get(DOCS, params={**params, "group": group.slug, "page": "3"}).json()
+    assert "Page 2" in second.text and 'rel="prev"' in second.text and "Unrelated" not in second.text
+    assert "Documents 3 to 4" in second.text and 'rel="next"' in second.text
+    last = http.get(f"/groups/{group.slug}/documents", params={**params, "page": "3"})
+    assert "5 documents" in last.text and "Page 3 of 3" in last.text and 'rel="next"' not in last.text
+    # The API pages the same list the same way, with the exact total on every page (counted when more follow).
+    api = api_as(us)
+    body = api.get(DOCS, params={**params, "group": group.slug, "page": "3"}).json()
     assert body["total"] == 5 and body["page"] == 3 and body["per_page"] == 2 and len(body["items"]) == 1
+    assert body["has_next"] is False
+    body = api.get(DOCS, params={**params, "group": group.slug, "page": "1"}).json()
+    assert body["total"] == 5 and len(body["items"]) == 2 and body["has_next"] is True
