@@ -28,6 +28,8 @@ from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
+from app.meetings.scheduling_pages import api as scheduling_api
+from app.meetings.scheduling_pages import pages as scheduling_pages
 from app.storage import staging, storage_from_settings
 from app.system.api_docs import router as api_docs_pages
 from app.system.router import SCHEMA_RECHECK_SECONDS
@@ -121,9 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me_api,
         users_api,
         documents_api,
+        scheduling_api,
         home_pages,
         groups_pages,
         documents_pages,
+        scheduling_pages,
         auth_pages,
         profile_pages,
         users_pages,

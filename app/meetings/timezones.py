@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.errors import N_, InvalidInput
@@ -102,7 +103,9 @@ def _zone(name: str | tzinfo) -> tzinfo:
     return ZoneInfo(name) if isinstance(name, str) else name
 
 
-def _working_windows(starts_at: datetime, ends_at: datetime, zone: tzinfo, hours: WorkingHours) -> list[tuple[datetime, datetime]]:
+def _working_windows(
+    starts_at: datetime, ends_at: datetime, zone: tzinfo, hours: WorkingHours
+) -> list[tuple[datetime, datetime]]:
     """The working days around a meeting, each as a UTC interval, from the local day before to the day after."""
     first = starts_at.astimezone(zone).date() - timedelta(days=1)
     last = ends_at.astimezone(zone).date() + timedelta(days=1)
@@ -127,7 +130,7 @@ def burden_minutes(
     windows = _working_windows(start, end, _zone(zone), hours)
     furthest = timedelta(0)
     # Outside working hours means inside one of the nights between two working days.
-    for (_, night_starts), (night_ends, _) in zip(windows, windows[1:], strict=False):
+    for (_, night_starts), (night_ends, _) in pairwise(windows):
         inside_from, inside_to = max(start, night_starts), min(end, night_ends)
         if inside_from >= inside_to:
             continue
@@ -377,6 +380,7 @@ def fair_rotation(slots: Iterable[RankedSlot], count: int) -> FairRotation:
 MAX_RANGE_DAYS = 31
 MIN_LENGTH_MINUTES, MAX_LENGTH_MINUTES = 15, 480
 MAX_SERIES = 12
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)  # beyond them, zone rules are guesswork
 
 
 @dataclass(frozen=True)
@@ -424,13 +428,22 @@ def find_time_errors(
 ) -> list[InvalidInput]:
     """Every rule the question breaks, in the order of the form's fields."""
     errors = []
-    days = (day_to - day_from).days + 1
-    if days < 1:
+    span = (day_to - day_from).days + 1
+    for day, name in ((day_from, "date_from"), (day_to, "date_to")):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            errors.append(
+                InvalidInput(
+                    N_("choose a day from %(first)s to %(last)s"),
+                    field=name,
+                    first=FIRST_DAY.isoformat(),
+                    last=LAST_DAY.isoformat(),
+                )
+            )
+    days = None if errors else span  # a range between days out of bounds is not judged
+    if days is not None and days < 1:
         errors.append(InvalidInput(N_("the last day must not be before the first"), field="date_to"))
-    elif days > MAX_RANGE_DAYS:
-        errors.append(
-            InvalidInput(N_("choose at most %(days)d days"), field="date_to", days=MAX_RANGE_DAYS)
-        )
+    elif days is not None and days > MAX_RANGE_DAYS:
+        errors.append(InvalidInput(N_("choose at most %(days)d days"), field="date_to", days=MAX_RANGE_DAYS))
     if not MIN_LENGTH_MINUTES <= length_minutes <= MAX_LENGTH_MINUTES:
         errors.append(
             InvalidInput(
@@ -440,12 +453,65 @@ def find_time_errors(
                 high=MAX_LENGTH_MINUTES,
             )
         )
-    if hours_to <= hours_from:
+    if hours_from.tzinfo is not None or hours_to.tzinfo is not None:
+        field = "hours_from" if hours_from.tzinfo is not None else "hours_to"
+        errors.append(InvalidInput(N_("working hours are local times: leave out the zone"), field=field))
+    elif hours_to <= hours_from:
         errors.append(InvalidInput(N_("the end of working hours must be after their start"), field="hours_to"))
     if not 1 <= meetings <= MAX_SERIES:
         errors.append(InvalidInput(N_("a series has from 1 to %(most)d meetings"), field="meetings", most=MAX_SERIES))
-    elif 1 <= days < meetings:
+    elif days is not None and 1 <= days < meetings:
         errors.append(
             InvalidInput(N_("at most one meeting a day: choose %(days)d or fewer"), field="meetings", days=days)
         )
     return errors
+
+
+# The answer ------------------------------------------------------------------------------------------------------
+
+BEST_OPTIONS = 10
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    """A slot with its local time in each capital, as the viewer reads it."""
+
+    slot: RankedSlot
+    capitals: tuple[CapitalTime, ...]
+    viewer_zone: str = FALLBACK_TIME_ZONE
+
+    @property
+    def viewer_starts_at(self) -> datetime:
+        return self.slot.starts_at.astimezone(ZoneInfo(self.viewer_zone))
+
+    @property
+    def viewer_ends_at(self) -> datetime:
+        return self.slot.ends_at.astimezone(ZoneInfo(self.viewer_zone))
+
+
+@dataclass(frozen=True)
+class FindTimeResult:
+    query: FindTimeQuery
+    candidates: int  # how many starts were weighed
+    options: tuple[SlotTimes, ...]  # the best distinct slots, best first
+    rotation: tuple[SlotTimes, ...]  # the fair series, in time order
+    totals: tuple[tuple[Capital, int], ...]  # the series' burden per capital
+    largest_total: int
+
+
+def find_time(query: FindTimeQuery, best: int = BEST_OPTIONS) -> FindTimeResult:
+    """The find-a-time page's answer: the best slots in the range, and the fairest series of meetings."""
+    ranked = rank_slots(query.day_from, query.day_to, query.length, query.hours, zone=query.zone)
+    rotation = fair_rotation(ranked, query.meetings)
+
+    def with_times(slot: RankedSlot) -> SlotTimes:
+        return SlotTimes(slot, capitals_strip(slot.starts_at, slot.ends_at, query.zone, query.hours), query.zone)
+
+    return FindTimeResult(
+        query=query,
+        candidates=len(ranked),
+        options=tuple(with_times(slot) for slot in distinct_options(ranked, best)),
+        rotation=tuple(with_times(slot) for slot in rotation.meetings),
+        totals=tuple(zip(CAPITALS, rotation.totals, strict=True)),
+        largest_total=rotation.largest_total,
+    )

@@ -22,6 +22,7 @@ from tests.auth.matrix_rows import ROWS as AUTH_ROWS
 from tests.conftest import SECRET_KEY
 from tests.documents.matrix_rows import ROWS as DOCUMENT_ROWS
 from tests.groups.matrix_rows import ROWS as GROUP_ROWS
+from tests.meetings.matrix_rows_scheduling import ROWS as SCHEDULING_ROWS
 from tests.support.documents import make_document
 from tests.support.matrix import (
     EVERYONE,
@@ -43,7 +44,14 @@ SYSTEM_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/language"): page_row(EVERYONE, 303, "/language?lang=ja&next=/groups?x=1"),
     ("GET", "/favicon.ico"): page_row(EVERYONE, 200, "/favicon.ico"),
 }
-MATRIX: dict[tuple[str, str], Row] = {**SYSTEM_ROWS, **AUTH_ROWS, **USER_ROWS, **GROUP_ROWS, **DOCUMENT_ROWS}
+MATRIX: dict[tuple[str, str], Row] = {
+    **SYSTEM_ROWS,
+    **AUTH_ROWS,
+    **USER_ROWS,
+    **GROUP_ROWS,
+    **DOCUMENT_ROWS,
+    **SCHEDULING_ROWS,
+}
 
 # FastAPI's own description of the API is public by design.
 EXEMPT = {("GET", "/openapi.json")}

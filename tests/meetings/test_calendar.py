@@ -90,7 +90,9 @@ def test_a_cancelled_meeting_stays_in_the_feed_struck_out() -> None:
 
 def test_the_same_meeting_keeps_its_uid_and_a_change_raises_the_sequence() -> None:
     first = parsed(ENTRY).walk("VEVENT")[0]
-    moved = replace(ENTRY, sequence=4, starts_at=ENTRY.starts_at + timedelta(hours=1), ends_at=ENTRY.ends_at + timedelta(hours=1))
+    moved = replace(
+        ENTRY, sequence=4, starts_at=ENTRY.starts_at + timedelta(hours=1), ends_at=ENTRY.ends_at + timedelta(hours=1)
+    )
     second = parsed(moved).walk("VEVENT")[0]
     assert first["UID"] == second["UID"]
     assert int(second["SEQUENCE"]) == int(first["SEQUENCE"]) + 1

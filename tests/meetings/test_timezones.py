@@ -121,7 +121,9 @@ def test_washington_springs_forward_on_the_second_sunday_of_march() -> None:
     assert strip_by_country(utc(2026, 3, 8, 12), utc(2026, 3, 8, 13))["US"].burden == 0
     # Tokyo and New Delhi do not move.
     for country in ("JP", "IN"):
-        offsets = {strip_by_country(utc(2026, 3, d, 12), utc(2026, 3, d, 13))[country].starts_at.utcoffset() for d in (7, 9)}
+        offsets = {
+            strip_by_country(utc(2026, 3, d, 12), utc(2026, 3, d, 13))[country].starts_at.utcoffset() for d in (7, 9)
+        }
         assert len(offsets) == 1
 
 
@@ -246,7 +248,12 @@ def test_rotation_spreads_the_night_instead_of_repeating_the_balanced_slot() -> 
             slots.append(_slot(day, 1 + index, (burdens[0], burdens[1], burdens[2], burdens[3])))
     rotation = fair_rotation(slots, 4)
     assert rotation.totals == (400, 400, 400, 400)
-    assert {slot.worst_capital.country_code for slot in rotation.meetings if slot.worst_capital} == {"US", "JP", "AU", "IN"}
+    assert {slot.worst_capital.country_code for slot in rotation.meetings if slot.worst_capital} == {
+        "US",
+        "JP",
+        "AU",
+        "IN",
+    }
     assert len({slot.day for slot in rotation.meetings}) == 4, "one meeting a day"
     assert [slot.starts_at for slot in rotation.meetings] == sorted(slot.starts_at for slot in rotation.meetings)
 
