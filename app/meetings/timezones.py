@@ -23,6 +23,7 @@ rotate. See `fair_rotation` for how the series is searched.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -103,12 +104,14 @@ def _zone(name: str | tzinfo) -> tzinfo:
     return ZoneInfo(name) if isinstance(name, str) else name
 
 
-def _working_windows(
-    starts_at: datetime, ends_at: datetime, zone: tzinfo, hours: WorkingHours
-) -> list[tuple[datetime, datetime]]:
-    """The working days around a meeting, each as a UTC interval, from the local day before to the day after."""
-    first = starts_at.astimezone(zone).date() - timedelta(days=1)
-    last = ends_at.astimezone(zone).date() + timedelta(days=1)
+Interval = tuple[datetime, datetime]
+
+
+def _nights(since: datetime, until: datetime, zone: tzinfo, hours: WorkingHours) -> list[Interval]:
+    """The nights (the time between two working days) around `since`..`until`, as UTC intervals in time order:
+    from the end of the local day before `since` to the start of the local day after `until`."""
+    first = since.astimezone(zone).date() - timedelta(days=1)
+    last = until.astimezone(zone).date() + timedelta(days=1)
     windows = []
     day = first
     while day <= last:
@@ -119,18 +122,16 @@ def _working_windows(
             )
         )
         day += timedelta(days=1)
-    return windows
+    return [(day_ends, next_day_starts) for (_, day_ends), (next_day_starts, _) in pairwise(windows)]
 
 
-def burden_minutes(
-    starts_at: datetime, ends_at: datetime, zone: str | tzinfo, hours: WorkingHours = DEFAULT_WORKING_HOURS
-) -> int:
-    """How far (minutes) the meeting reaches outside the working hours of `zone`: 0 when it lies inside them."""
-    start, end = _utc(starts_at), _utc(ends_at)
-    windows = _working_windows(start, end, _zone(zone), hours)
+def _furthest_outside(start: datetime, end: datetime, nights: Sequence[Interval], first: int = 0) -> int:
+    """Minutes from the meeting's point deepest into a night to that night's nearest edge; `nights[first:]` are
+    those that may overlap the meeting (every earlier one ends before it starts)."""
     furthest = timedelta(0)
-    # Outside working hours means inside one of the nights between two working days.
-    for (_, night_starts), (night_ends, _) in pairwise(windows):
+    for night_starts, night_ends in nights[first:]:
+        if night_starts >= end:
+            break
         inside_from, inside_to = max(start, night_starts), min(end, night_ends)
         if inside_from >= inside_to:
             continue
@@ -138,6 +139,14 @@ def burden_minutes(
         deepest = min(max(middle, inside_from), inside_to)
         furthest = max(furthest, min(deepest - night_starts, night_ends - deepest))
     return int(furthest.total_seconds() // 60)
+
+
+def burden_minutes(
+    starts_at: datetime, ends_at: datetime, zone: str | tzinfo, hours: WorkingHours = DEFAULT_WORKING_HOURS
+) -> int:
+    """How far (minutes) the meeting reaches outside the working hours of `zone`: 0 when it lies inside them."""
+    start, end = _utc(starts_at), _utc(ends_at)
+    return _furthest_outside(start, end, _nights(start, end, _zone(zone), hours))
 
 
 # The strip of the four capitals ---------------------------------------------------------------------------------
@@ -233,12 +242,17 @@ def rank_slots(
     local = ZoneInfo(zone)
     start = datetime.combine(day_from, time(0), tzinfo=local).astimezone(UTC)
     stop = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=local).astimezone(UTC)
-    zones = [ZoneInfo(capital.zone) for capital in CAPITALS]
+    # Each capital's nights over the whole range, worked out once; each slot looks only at those near it.
+    nights = [_nights(start, stop + length, ZoneInfo(capital.zone), working_hours) for capital in CAPITALS]
+    night_ends = [[night_ends for _, night_ends in capital_nights] for capital_nights in nights]
     slots = []
     moment = start
     while moment < stop:
         ends = moment + length
-        burdens = tuple(burden_minutes(moment, ends, capital_zone, working_hours) for capital_zone in zones)
+        burdens = tuple(
+            _furthest_outside(moment, ends, capital_nights, bisect_right(ends_of, moment))
+            for capital_nights, ends_of in zip(nights, night_ends, strict=True)
+        )
         slots.append(RankedSlot(moment, ends, moment.astimezone(local).date(), burdens))
         moment += step
     return sorted(slots, key=RankedSlot.rank_key)

@@ -221,6 +221,23 @@ def test_slots_are_ranked_by_total_burden_then_the_worst_then_time() -> None:
     assert ranked[-1].worst == 360  # the worst slot puts someone at 02:00, as far from working hours as can be
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "zone"),
+    [
+        (date(2026, 3, 6), date(2026, 3, 10), "America/New_York"),  # US spring forward
+        (date(2026, 4, 3), date(2026, 4, 7), "Australia/Sydney"),  # Australia falls back
+        (date(2026, 10, 30), date(2026, 11, 3), "Asia/Kolkata"),  # US falls back, days of New Delhi
+    ],
+)
+def test_ranking_weighs_each_slot_as_a_single_meeting_would_be(first: date, last: date, zone: str) -> None:
+    """rank_slots works out each capital's nights once for the range; every slot must still score exactly as
+    burden_minutes scores that meeting alone, across the changes, for a meeting longer than a night's edge."""
+    hours = WorkingHours(time(9), time(17, 30))
+    for slot in rank_slots(first, last, timedelta(minutes=150), hours, zone=zone):
+        alone = tuple(burden_minutes(slot.starts_at, slot.ends_at, capital.zone, hours) for capital in CAPITALS)
+        assert slot.burdens == alone, slot.starts_at
+
+
 def test_working_hours_and_step_change_the_candidates() -> None:
     wide = rank_slots(date(2026, 1, 12), date(2026, 1, 12), HOUR, WorkingHours(time(7), time(22)))
     assert wide[0].total < 150
