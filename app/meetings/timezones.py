@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -244,7 +244,7 @@ def rank_slots(
     stop = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=local).astimezone(UTC)
     # Each capital's nights over the whole range, worked out once; each slot looks only at those near it.
     nights = [_nights(start, stop + length, ZoneInfo(capital.zone), working_hours) for capital in CAPITALS]
-    night_ends = [[night_ends for _, night_ends in capital_nights] for capital_nights in nights]
+    night_ends = [[ends for _, ends in capital_nights] for capital_nights in nights]
     slots = []
     moment = start
     while moment < stop:
@@ -280,7 +280,7 @@ def distinct_options(ranked: Iterable[RankedSlot], limit: int) -> list[RankedSlo
 @dataclass(frozen=True)
 class FairRotation:
     meetings: tuple[RankedSlot, ...]  # in time order
-    totals: tuple[int, ...] = field(default=())  # burden added up per capital, in the order of CAPITALS
+    totals: tuple[int, ...]  # burden added up per capital, in the order of CAPITALS
 
     @property
     def largest_total(self) -> int:
