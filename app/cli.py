@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -110,6 +111,16 @@ def cmd_tokens_create(args: argparse.Namespace) -> None:
         days = None if args.no_expiry else args.expires_days
         _, raw = auth_service.create_token(session, SYSTEM, user, name=args.name, expires_days=days)
     print(raw)
+
+
+def cmd_cache_purge(args: argparse.Namespace) -> None:
+    """Drops page-cache entries that can no longer be served (older than the data or past their time to live);
+    they are harmless but take space. Safe to run at any time, e.g. daily from cron."""
+    from app.web.page_cache import purge_expired
+
+    with transaction() as session:
+        removed = purge_expired(session, timedelta(seconds=get_settings().page_cache_ttl_seconds))
+    print(f"removed {removed} page-cache entries")
 
 
 def cmd_storage_check(args: argparse.Namespace) -> None:
@@ -273,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace-hours", type=float, default=None, help="age before --fix removes (default QUAD_STORAGE_GRACE_HOURS)"
     )
     check.set_defaults(func=cmd_storage_check)
+
+    cache = sub.add_parser("cache", help="the page cache").add_subparsers(dest="cache_command", required=True)
+    cache.add_parser("purge", help="drop entries that can no longer be served").set_defaults(func=cmd_cache_purge)
 
     serve = sub.add_parser("serve", help="serve the platform over HTTP")
     serve.add_argument("--host", default=None)

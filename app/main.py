@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -13,17 +14,25 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit import service as audit
-from app.auth import sessions
+from app.auth import (
+    access_version,  # noqa: F401  (its flush listeners)
+    sessions,
+)
 from app.auth.oidc import OidcClients
 from app.auth.pages import pages as auth_pages
 from app.auth.profile import pages as profile_pages
 from app.auth.providers import ProviderRegistry
 from app.auth.ratelimit import RateLimits
+from app.core import (
+    data_version,  # noqa: F401  (its flush listeners)
+    threads,
+)
 from app.core.config import PROJECT_ROOT, Environment, Settings, get_settings, private_directory
 from app.core.db import build_engine, build_sessionmaker
 from app.countries.api import api as countries_api
 from app.documents import extraction, screening
 from app.documents.api import api as documents_api
+from app.documents.content import stamping_slots
 from app.documents.pages import pages as documents_pages
 from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
@@ -39,6 +48,7 @@ from app.users.api import me_api
 from app.users.pages import pages as users_pages
 from app.web import openapi, templating
 from app.web.error_pages import install_error_handlers
+from app.web.page_cache import ResponseCache
 from app.web.security_headers import SecurityHeadersMiddleware, content_security_policy, security_headers
 from app.web.uploads_guard import UploadGuardMiddleware
 
@@ -52,6 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # The thread pool and the connection pool are sized together (QUAD_THREADS, QUAD_DB_POOL_SIZE).
     to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    threads.admission_wait_seconds = settings.thread_wait_seconds
     worker: extraction.ExtractionWorker | None = None
     if settings.extraction_worker:
         storage = app.state.storage
@@ -104,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.extraction_worker = None
     app.state.background_sessionmaker = build_sessionmaker(app.state.engine)
     app.state.storage = storage_from_settings(settings)
+    app.state.stamp_slots = stamping_slots(settings)  # marked files stamped at once in this worker
     app.state.schema_recheck_seconds = SCHEMA_RECHECK_SECONDS
     # Templates are re-read when they change only in dev, where people edit them.
     templating.environment.auto_reload = settings.env is Environment.dev
@@ -114,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         {"sign-in": settings.login_rate_limit, "tokens": settings.token_rate_limit},
         redis_url=settings.redis_url,
         key_prefix=settings.rate_limit_prefix,
+    )
+    app.state.response_cache = (
+        ResponseCache(ttl=timedelta(seconds=settings.page_cache_ttl_seconds), redis_url=settings.redis_url)
+        if settings.page_cache
+        else None
     )
 
     routers = (

@@ -1,7 +1,10 @@
-"""Imports every domain's models so that Alembic and the metadata see all tables."""
+"""Imports every domain's models so that Alembic and the metadata see all tables, and the flush listeners that
+keep the data version (app/core/data_version.py) and access versions (app/auth/access_version.py)."""
 
 from app.audit.models import AuditEvent
+from app.auth import access_version  # noqa: F401  (listeners)
 from app.auth.models import ApiToken
+from app.core.data_version import DataVersion
 from app.countries.models import Country
 from app.documents.models import (
     Document,
@@ -13,11 +16,13 @@ from app.documents.models import (
 )
 from app.groups.models import Membership, WorkingGroup
 from app.users.models import IdentityLink, User
+from app.web.page_cache import PageCacheEntry
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Country",
+    "DataVersion",
     "Document",
     "DocumentRelease",
     "DocumentTag",
@@ -25,6 +30,7 @@ __all__ = [
     "ExtractionJob",
     "IdentityLink",
     "Membership",
+    "PageCacheEntry",
     "User",
     "VersionText",
     "WorkingGroup",

@@ -38,6 +38,10 @@ class LoadResult:
     max_ms: float
     status_errors: int  # responses other than 2xx/3xx
     socket_errors: int  # connect, read, write and timeout
+    timeouts: int  # answers that came after wrk's --timeout (5 s): counted here, not in the latencies
+    # With count_statuses: the 503 answers (capacity, Retry-After) apart from every other error status.
+    busy_answers: int | None = None
+    other_status_errors: int | None = None
 
     @property
     def errors(self) -> int:
@@ -45,13 +49,22 @@ class LoadResult:
 
 
 def run_wrk(
-    wrk: str, url: str, headers: dict[str, str], *, seconds: float, connections: int, threads: int
+    wrk: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    count_statuses: bool = False,
 ) -> LoadResult:
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s"]
     command += ["--latency", "-s", str(REPORT_SCRIPT)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603
+    # Arguments after `--` go to the script's init(): "statuses" makes it count 503s apart (bench/wrk_report.lua).
+    script_args = ["--", "statuses"] if count_statuses else []
+    done = subprocess.run([*command, url, *script_args], capture_output=True, text=True, check=False)  # noqa: S603
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed on {url} ({done.returncode}): {done.stderr.strip() or done.stdout[-500:]}")
@@ -65,4 +78,7 @@ def run_wrk(
         max_ms=raw["max_us"] / 1000,
         status_errors=raw["status"],
         socket_errors=raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
+        timeouts=raw["timeout"],
+        busy_answers=raw["status_503"] if count_statuses else None,
+        other_status_errors=raw["status_other"] if count_statuses else None,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.endpoints import MAX_WORKER_RSS_MB, MIN_RATIO, Endpoint, Kind
+from bench.endpoints import MAX_WORKER_RSS_MB, MIN_RATIO, OVERLOAD_MAX_SECONDS, Endpoint, Kind
 from bench.load import LoadResult
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -33,6 +33,8 @@ class Row:
             # Every request outlasted the run: wrk has no latencies, and 0 ms must not pass for fast.
             missed.append("no request completed")
             return [*missed, "errors"] if self.load.errors else missed
+        if self.endpoint.overload:
+            return missed + self.overload_failures()
         minimum = MIN_RATIO.get(self.endpoint.kind)
         if minimum is not None and self.ratio(baseline) < minimum:
             missed.append(f"ratio < {minimum:.0%}")
@@ -43,6 +45,34 @@ class Row:
         if self.load.errors:
             missed.append("errors")
         return missed
+
+    @property
+    def errors_but_busy(self) -> int:
+        """Every error except a 503 (and except late answers, counted apart): statuses and socket errors."""
+        other_statuses = self.load.other_status_errors
+        if other_statuses is None:  # statuses not counted apart: every status error counts
+            other_statuses = self.load.status_errors
+        return other_statuses + self.load.socket_errors - self.load.timeouts
+
+    def overload_failures(self) -> list[str]:
+        missed = []
+        if self.load.timeouts:
+            missed.append(f"{self.load.timeouts} over {OVERLOAD_MAX_SECONDS:g} s")
+        if self.errors_but_busy:
+            missed.append("errors other than 503")
+        return missed
+
+    def overload_line(self) -> str:
+        """The overload row's own report: slowest answer, answers over 5 s, 503s and every other error."""
+        load = self.load
+        slowest = f"> {OVERLOAD_MAX_SECONDS * 1000:.0f}" if load.timeouts else f"{load.max_ms:.1f}"
+        busy = "?" if load.busy_answers is None else str(load.busy_answers)
+        verdict = "PASS" if not self.overload_failures() and load.requests else "FAIL"
+        return (
+            f"{self.endpoint.label}: max {slowest} ms, {load.timeouts} over {OVERLOAD_MAX_SECONDS:g} s, "
+            f"503: {busy}, other errors: {self.errors_but_busy}; "
+            f"target no request over {OVERLOAD_MAX_SECONDS:g} s and no error but 503  {verdict}"
+        )
 
     def as_json(self, baseline: float) -> dict[str, Any]:
         return {
@@ -59,6 +89,10 @@ class Row:
             "max_ms": self.load.max_ms,
             "status_errors": self.load.status_errors,
             "socket_errors": self.load.socket_errors,
+            "timeouts": self.load.timeouts,
+            "busy_answers": self.load.busy_answers,  # 503s, counted on the rows that count statuses apart
+            "other_status_errors": self.load.other_status_errors,
+            "overload": self.endpoint.overload,
             "sql_statements": self.statements,
             "check_status": self.check_status,
             "ratio": round(self.ratio(baseline), 3),
@@ -109,6 +143,8 @@ def format_table(rows: list[Row], memory: dict[int, tuple[float | None, float]])
             met = bool(row.load.requests) and row.load.p50_ms < row.endpoint.max_p50_ms
             target = f"p50 < {row.endpoint.max_p50_ms:.0f} ms"
             text.append(f"{row.endpoint.label}: p50 {row.load.p50_ms:.1f} ms; {target}  {'PASS' if met else 'FAIL'}")
+        if row.endpoint.overload:
+            text.append(row.overload_line())
     if not memory:
         text.append("worker memory: no worker processes found  FAIL")
         passed = False

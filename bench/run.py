@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
+from bench.budgets import format_timings, selected_budgets, time_services
 from bench.endpoints import ENDPOINTS, Endpoint, Kind, request_headers
 from bench.load import ensure_wrk, run_wrk
 from bench.report import Row, baseline_rps, format_comparison, format_table, previous_run, save
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     secret = new_secret_key()
     endpoints = selected(args.only)
     statements = count_statements(endpoints, production_environment(args.db, secret), users, secret)
+    # Before the server starts: nothing of this run loads the machine while the services are timed.
+    timings = time_services(args.db, users, selected_budgets(args.only))
 
     rows: list[Row] = []
     print(f"load: wrk, {args.connections} connections, {args.threads} threads, {args.duration:g} s per endpoint")
@@ -116,7 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             live_status = check_and_warm(url, headers)
             connections = endpoint.connections or args.connections
             threads = min(args.threads, connections)  # wrk needs a connection per thread
-            load = run_wrk(wrk, url, headers, seconds=args.duration, connections=connections, threads=threads)
+            seconds = max(args.duration, endpoint.min_seconds or 0)
+            load = run_wrk(
+                wrk,
+                url,
+                headers,
+                seconds=seconds,
+                connections=connections,
+                threads=threads,
+                count_statuses=endpoint.overload,
+            )
             local_status, count = statements[endpoint]
             rows.append(Row(endpoint, load, count, live_status if live_status != 200 else local_status))
             print(f"  {endpoint.label}: {load.requests_per_s:,.0f} req/s", flush=True)
@@ -124,8 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory = {pid: (rss_at_start.get(pid), peak) for pid, peak in peaks.items()}
 
     table, passed = format_table(rows, memory)
+    budgets, budgets_met = format_timings(timings)
+    passed = passed and budgets_met
     print()
     print(table)
+    if budgets:
+        print(budgets)
     baseline = baseline_rps(rows)
     result: dict[str, Any] = {
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -142,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seeding": seeding,
         "baseline_requests_per_s": baseline,
         "rows": [row.as_json(baseline) for row in rows],
+        "service_budgets": [timing.as_json() for timing in timings],
         "worker_memory_mb": {str(pid): {"rss_at_start": start, "peak": peak} for pid, (start, peak) in memory.items()},
         "passed": passed,
     }

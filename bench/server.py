@@ -15,6 +15,7 @@ from types import TracebackType
 
 import httpx
 
+from app.core.config import PROJECT_ROOT
 from bench.seed import TMP_DIR, data_dir
 
 BASE_URL = "https://bench.invalid"  # prod insists on https; cookies get the Secure flag, so bench builds its own
@@ -85,6 +86,9 @@ class Server:
         command += ["--port", str(self.port)]
         env = {**os.environ, **production_environment(self.database_url, self.secret_key)}
         env.pop("QUAD_DEV_LOGIN", None)  # would make prod refuse to start
+        # Serve this checkout's app: the `quad` script imports `app` through the venv's editable install, which
+        # points at the checkout it was installed from (another git worktree would otherwise be measured).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         # Access logs stay on, as in production, but go to a file rather than the terminal.
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603  (our own command line, no shell)

@@ -181,6 +181,8 @@ def connection(app: FastAPI) -> Iterator[Connection]:
         finally:
             app.state.sessionmaker = original
             outer.rollback()
+            # Rolled-back users' ids come back on SQLite: principals cached for them must not outlive the test.
+            auth_service.principals.clear()
 
 
 @pytest.fixture

@@ -329,3 +329,32 @@ def test_tokens_create_refuses_bad_input(quad: Quad, engine: Engine, existing_us
     assert_refused(result, case.message)
     assert "qd_" not in result.out
     assert counts(engine) == before
+
+
+# --- cache -------------------------------------------------------------------------------------------------
+
+
+def test_cache_purge_drops_entries_that_can_no_longer_be_served(quad: Quad, engine: Engine) -> None:
+    """A command write moves the data version like any other, so the entry stored before it is purged."""
+
+    def data_version() -> int:
+        fresh = build_engine(quad.database_url)  # a new connection: no snapshot older than the commands' writes
+        try:
+            with fresh.connect() as conn:
+                return int(conn.execute(text("SELECT value FROM data_version WHERE id = 1")).scalar_one())
+        finally:
+            fresh.dispose()
+
+    version = data_version()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO page_cache (key, data_version, stored_at, media_type, body) "
+                "VALUES ('k1', :v, CURRENT_TIMESTAMP, 'text/html', :b)"
+            ),
+            {"v": version, "b": b"<p>cached</p>"},
+        )
+    assert "removed 0 page-cache entries" in quad.ok("cache", "purge").out
+    quad.ok("users", "create", "--email", "cache.purge@example.org", "--name", "Cache Purge", "--role", "admin")
+    assert data_version() == version + 1
+    assert "removed 1 page-cache entries" in quad.ok("cache", "purge").out

@@ -2,8 +2,8 @@
 
 A request waiting for a database connection used to hold a thread token while the requests holding
 connections waited for a token for their next hop: the server stalled 30 s and failed. Now a request holds one
-thread and at most one connection, and one that finds no connection free within QUAD_DB_POOL_TIMEOUT is
-answered 503 at once.
+thread and at most one connection; one that finds no thread free within QUAD_THREAD_WAIT_SECONDS, or no
+connection within QUAD_DB_POOL_TIMEOUT, is answered 503 at once.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def quad_serve(database_url: str, data_dir: Path) -> Iterator[str]:
         "QUAD_THREADS": str(THREADS),
         "QUAD_DB_POOL_SIZE": str(POOL),
         "QUAD_DB_POOL_TIMEOUT": "0.5",
+        "QUAD_THREAD_WAIT_SECONDS": "1",
         "QUAD_EXTRACTION_WORKER": "false",
         "QUAD_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -125,6 +126,36 @@ def test_a_request_finding_no_connection_free_gets_503_with_retry_after_at_once(
     assert response.headers["Retry-After"] == "2"
     assert response.headers["content-type"].startswith(content_type)
     assert "busy" in response.text
+
+
+def test_a_request_finding_no_thread_free_gets_503_with_retry_after_at_once(database_url: str, tmp_path: Path) -> None:
+    """One thread, held by a request that waits for the only connection (which the test holds): the next request
+    waits QUAD_THREAD_WAIT_SECONDS for a thread, then is answered 503 at once instead of queueing."""
+    settings = small_pool_settings(
+        database_url,
+        tmp_path,
+        QUAD_THREADS="1",
+        QUAD_DB_POOL_SIZE="1",
+        QUAD_DB_POOL_TIMEOUT="20",
+        QUAD_THREAD_WAIT_SECONDS="0.3",
+    )
+    app = create_app(settings)
+    path = "/api/v1/working-groups"
+    with serve(app, lifespan=True) as base_url, ThreadPoolExecutor(1) as runner:  # the lifespan sizes the threads
+        held = app.state.engine.connect()
+        first = runner.submit(httpx.get, base_url + path, timeout=30)
+        time.sleep(1)  # the first request now has the thread and waits for the connection
+        started = time.monotonic()
+        second = httpx.get(base_url + path, timeout=30)
+        waited = time.monotonic() - started
+        held.close()
+        answered = first.result()
+        assert answered.status_code == 200, answered.text
+    app.state.engine.dispose()
+    assert second.status_code == 503, second.text
+    assert second.headers["Retry-After"] == "2"
+    assert second.headers["content-type"].startswith("application/problem+json")
+    assert waited < 5
 
 
 def test_the_pools_are_sized_from_the_settings(database_url: str, tmp_path: Path) -> None:

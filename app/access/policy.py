@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from app.access.principal import ANONYMOUS, Principal
 from app.access.roles import UserStatus
 from app.core.errors import N_, Forbidden, NotAuthenticated
+from app.core.routing import mark_personal
 from app.core.threads import run_blocking
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -47,6 +48,7 @@ def csrf_token(request: Request) -> str:
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
+        mark_personal(request)  # the session changed with this answer: the page cache must not keep it
     return token
 
 

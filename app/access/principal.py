@@ -26,6 +26,8 @@ class Principal:
     group_roles: Mapping[int, MembershipRole] = field(default_factory=lambda: MappingProxyType({}))
     via_token: bool = False
     export_cleared: bool = False
+    # The user's access version when this principal was built: part of every cache key that depends on who asks.
+    access_version: int = 0
 
     @property
     def is_authenticated(self) -> bool:

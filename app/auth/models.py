@@ -28,6 +28,9 @@ class ApiToken(Timestamped, Base):
 
     user: Mapped[User] = relationship()
 
+    # Changes no page (app/core/data_version.py).
+    __bookkeeping__ = frozenset({"last_used_at"})
+
 
 class SessionEnd(StrEnum):
     """Why a browser session was ended. (A session past its idle or absolute limit simply stops working.)"""
@@ -56,3 +59,5 @@ class UserSession(Timestamped, Base):
     id_token: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
+
+    __bookkeeping__ = frozenset({"last_seen_at"})

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
@@ -54,6 +56,7 @@ def principal_for(session: Session, user: User, *, via_token: bool = False) -> P
         group_roles=MappingProxyType(dict(groups.group_roles_of(session, user.id))),
         via_token=via_token,
         export_cleared=user.export_cleared,
+        access_version=user.access_version,
     )
 
 
@@ -65,19 +68,77 @@ def principal_from_bearer(session: Session, authorization: str, now: datetime | 
     if not raw.startswith(TOKEN_PREFIX):
         raise NotAuthenticated(N_("invalid API token"))
     now = now or utcnow()
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    token = session.execute(
+        select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at, *_USER_KEY)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(raw))
+    ).one_or_none()
     if token is None:
         raise NotAuthenticated(N_("invalid API token"))
     if token.revoked_at is not None:
         raise NotAuthenticated(N_("this API token has been revoked"))
     if token.expires_at is not None and token.expires_at <= now:
         raise NotAuthenticated(N_("this API token has expired"))
-    user = token.user
-    if user.status is UserStatus.disabled:
+    if token.status is UserStatus.disabled:
         raise NotAuthenticated(N_("this account is disabled"))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        write_if_possible(session, lambda: setattr(token, "last_used_at", now), f"last use of token {token.id}")
-    return principal_for(session, user, via_token=True)
+        _note_use(session, update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now), "token", token.id)
+    return _cached_principal(session, token, via_token=True)
+
+
+# The user's part of a session or token lookup: enough to refuse a disabled account and find a cached principal.
+_USER_KEY = (User.id.label("user_id"), User.status, User.access_version)
+
+
+class PrincipalCache:
+    """Principals kept per worker by (user, access version, via token). The version comes from the database on
+    every request (with the session or token row), so a cached principal is never older than the person's
+    last change (app/auth/access_version.py bumps it)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, int, bool], Principal] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, bool]) -> Principal | None:
+        with self._lock:
+            principal = self._entries.get(key)
+            if principal is not None:
+                self._entries.move_to_end(key)
+            return principal
+
+    def put(self, key: tuple[int, int, bool], principal: Principal) -> None:
+        with self._lock:
+            self._entries[key] = principal
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+principals = PrincipalCache()
+
+
+def _cached_principal(session: Session, row: Any, *, via_token: bool) -> Principal:
+    key = (row.user_id, row.access_version, via_token)
+    principal = principals.get(key)
+    if principal is None:
+        user = session.get_one(User, row.user_id)
+        # Built from what this transaction reads now; never older than the version in the key.
+        principal = principal_for(session, user, via_token=via_token)
+        principals.put((row.user_id, user.access_version, via_token), principal)
+    return principal
+
+
+def _note_use(session: Session, statement: Any, what: str, row_id: int) -> None:
+    """A last-used time: bookkeeping that changes no page (app/core/data_version.py does not count it)."""
+
+    def note() -> None:
+        session.execute(statement, execution_options={"bookkeeping": True})
+
+    write_if_possible(session, note, f"last use of {what} {row_id}")
 
 
 def open_session(session: Session, user: User, *, provider_name: str | None = None, id_token: str | None = None) -> str:
@@ -114,17 +175,22 @@ def principal_from_session(
     absolute: timedelta,
 ) -> Principal | None:
     """The signed-in user of a session id, or None when the session is unknown, ended, stale or disabled."""
-    record = session_record(session, raw)
+    record = session.execute(
+        select(UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.ended_at, *_USER_KEY)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_token(raw))
+    ).one_or_none()
     if record is None or record.ended_at is not None:
         return None
     # Timeouts need no write: time alone ends the session. (Disabling ends the rows themselves.)
     if now - record.created_at > absolute or now - record.last_seen_at > idle:
         return None
-    if record.user.status is UserStatus.disabled:
+    if record.status is UserStatus.disabled:
         return None
     if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
-        write_if_possible(session, lambda: setattr(record, "last_seen_at", now), f"last use of session {record.id}")
-    return principal_for(session, record.user)
+        seen = update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now)
+        _note_use(session, seen, "session", record.id)
+    return _cached_principal(session, record, via_token=False)
 
 
 def end_session(session: Session, raw: str, reason: SessionEnd = SessionEnd.sign_out) -> UserSession | None:

@@ -104,6 +104,19 @@ class Settings(BaseSettings):
     threads: int = Field(4, ge=1, le=256, alias="QUAD_THREADS")
     db_pool_size: int | None = Field(None, ge=1, le=512, alias="QUAD_DB_POOL_SIZE")
     db_pool_timeout: float = Field(2.0, gt=0, le=60, alias="QUAD_DB_POOL_TIMEOUT")
+    # A request that waits this long for a free thread (every one busy) is answered 503 with Retry-After.
+    thread_wait_seconds: float = Field(2.0, gt=0, le=60, alias="QUAD_THREAD_WAIT_SECONDS")
+    # Answers of read-only pages and lists kept for reuse (app/web/page_cache.py); never served once the data or
+    # the asker's access changed. The time to live only bounds how long an unused entry stays.
+    page_cache: bool = Field(True, alias="QUAD_PAGE_CACHE")
+    page_cache_ttl_seconds: int = Field(600, ge=1, le=86400, alias="QUAD_PAGE_CACHE_TTL_SECONDS")
+    # Marked files stamped at once per worker process, how many more may wait (each at most the wait): past that a
+    # download is answered 503 with Retry-After at once (app.core.capacity). Stamping a 100-page PDF is ~40 ms of CPU
+    # and a spooled copy; a waiting request keeps its thread, so the queue is only reachable with QUAD_THREADS above
+    # the concurrency.
+    watermark_concurrency: int = Field(2, ge=1, le=64, alias="QUAD_WATERMARK_CONCURRENCY")
+    watermark_queue: int = Field(8, ge=0, le=1024, alias="QUAD_WATERMARK_QUEUE")
+    watermark_wait_seconds: float = Field(2.0, ge=0, le=60, alias="QUAD_WATERMARK_WAIT_SECONDS")
     # The export-control screening list (TOML); None: the shipped app/documents/screening.toml.
     screening_file: Path | None = Field(None, alias="QUAD_SCREENING_FILE")
     # Where people write about their account (shown to industry waiting for approval).

@@ -106,3 +106,11 @@ class RateLimited(DomainError):
 class ServiceUnavailable(DomainError):
     status = 503
     title = "Service unavailable"
+
+
+class Busy(ServiceUnavailable):
+    """Work at capacity right now (app.core.capacity): answered at once with Retry-After, never left to stall."""
+
+    def __init__(self, retry_after: int, detail: str = "") -> None:
+        super().__init__(detail or N_("The service is busy. Please try again in a moment."))
+        self.retry_after = retry_after

@@ -24,6 +24,14 @@ log = logging.getLogger("app.core.routing")
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# An endpoint attribute (set by app.web.page_cache.cached_response): its GET answers may come from the response
+# cache installed as `app.state.response_cache` (lookup before the handler, store after it, same transaction).
+CACHED_RESPONSE = "cached_response"
+
+
+def mark_personal(request: Request) -> None:
+    """This answer holds something of one browser session (a CSRF token, a flash message): never cache it."""
+    request.state.personal_answer = True
 
 
 def request_session(request: Request) -> Session:
@@ -95,10 +103,20 @@ class TransactionalRoute(APIRoute):
             included = getattr(context, "dependant", None) if getattr(context, "original_route", None) is self else None
             inline_sync_calls(included if isinstance(included, Dependant) else self.dependant)
         handler = super().get_route_handler()
+        # Only a sync endpoint: the cache's database calls then run on the request's own thread.
+        cacheable = one_thread and getattr(self.endpoint, CACHED_RESPONSE, False) and self.methods == {"GET"}
 
         async def run_in_transaction(request: Request) -> Response:
+            cache = getattr(request.app.state, "response_cache", None) if cacheable else None
             try:
+                if cache is not None:
+                    hit: Response | None = await cache.lookup(request)
+                    if hit is not None:
+                        await finish_request_transaction(request, commit=True)
+                        return hit
                 response = await handler(request)
+                if cache is not None:
+                    cache.store(request, response)
             except RefusalRecorded as refusal:
                 await finish_request_transaction(request, commit=False, refusal=refusal)
                 raise

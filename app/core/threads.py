@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from starlette.concurrency import run_in_threadpool
@@ -103,11 +105,32 @@ def inline_sync_calls(dependant: Dependant) -> None:
         dependant.call = _inline(dependant.call)
 
 
+class ThreadsBusy(Exception):
+    """Every worker thread stayed busy for the admission wait: the request is answered 503 at once instead of
+    queueing without bound (at 256 connections the queue would otherwise grow to many seconds)."""
+
+
+# Seconds a request may wait for a worker thread before it is turned away (the bench's overload row: no answer
+# takes over 5 s). Set by main.py from QUAD_THREAD_WAIT_SECONDS.
+admission_wait_seconds = 2.0
+# Requests admitted hold a token of the default limiter (QUAD_THREADS); the thread itself is then taken from
+# this roomier one, so the call never waits a second time.
+_ADMITTED = anyio.CapacityLimiter(1024)
+
+
 async def on_one_thread(handler: Callable[[Request], Awaitable[Response]], request: Request) -> Response:
     """Runs `handler(request)` on a worker thread (one thread-pool hop), reading the body through this loop."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    admitted = False
+    with anyio.move_on_after(admission_wait_seconds):
+        await limiter.acquire()
+        admitted = True  # no await between: a timeout cannot fall after the token and before this line
+    if not admitted:
+        raise ThreadsBusy
     receive = request._receive
     request._receive = receive_through(asyncio.get_running_loop(), receive)
     try:
-        return await run_in_threadpool(serve_on_this_thread, handler, request)
+        return await anyio.to_thread.run_sync(serve_on_this_thread, handler, request, limiter=_ADMITTED)
     finally:
         request._receive = receive
+        limiter.release()

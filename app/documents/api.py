@@ -37,6 +37,7 @@ from app.documents.schemas import (
 )
 from app.web.deps import MAX_ID, DbSession, Page
 from app.web.openapi import problems
+from app.web.page_cache import cached_response
 
 api = api_router(prefix="/api/v1/documents", tags=["documents"])
 
@@ -46,6 +47,7 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
     304: {"description": "Not modified"},
     **problems(403),
+    503: {"description": "Too many marked files are being stamped right now; try again after Retry-After seconds"},
 }
 FromVersion = Annotated[int, Query(alias="from", ge=1, le=MAX_ID)]
 ToVersion = Annotated[int, Query(alias="to", ge=1, le=MAX_ID)]
@@ -60,6 +62,7 @@ def _detail(db: DbSession, principal: Principal, document: Document) -> Document
 
 
 @api.get("", name="documents.api.list", summary="Documents the caller may read, newest first, with filters")
+@cached_response
 def list_documents(
     db: DbSession, page: Page, filters: ApiFilters, principal: DocumentReader
 ) -> PageOut[DocumentSummary]:
@@ -115,6 +118,7 @@ def create_document(
 
 
 @api.get("/{document_id}", name="documents.api.detail", summary="One document with its versions")
+@cached_response
 def get_document(document: ReadableDocument, db: DbSession, principal: DocumentReader) -> DocumentDetail:
     return _detail(db, principal, document)
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.audit import service as audit
+from app.core.capacity import Slots
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, NotFound, RefusalRecorded
 from app.documents import formats, permissions, redline
@@ -35,6 +37,25 @@ class ContentPath(StrEnum):
     download = "download"
     download_head = "download-head"
     compare = "compare"
+
+
+STAMPING_BUSY = N_(
+    "Export-controlled files are being stamped for other readers right now, so yours could not be prepared. "
+    "Please try again in a moment."
+)
+# Seconds a refused reader is asked to wait: a 100-page PDF stamps in well under a second.
+STAMPING_RETRY_AFTER = 2
+
+
+def stamping_slots(settings: Settings) -> Slots:
+    """The bound on marked files stamped at once in this worker process (one per app: app.state.stamp_slots)."""
+    return Slots(
+        settings.watermark_concurrency,
+        settings.watermark_queue,
+        settings.watermark_wait_seconds,
+        refusal=STAMPING_BUSY,
+        retry_after=STAMPING_RETRY_AFTER,
+    )
 
 
 CONTENT_REFUSED = N_(
@@ -92,10 +113,13 @@ def prepare_download(
     document: Document,
     number: int,
     *,
+    stamping: Slots,
     head: bool = False,
 ) -> Delivery:
     """Checks and audits the access, then opens the file. A marked file is served stamped with the reader's
-    account, country and the time, or not at all: a file that cannot be stamped is refused and audited as such."""
+    account, country and the time, or not at all: a file that cannot be stamped is refused and audited as such.
+    Stamping takes one of `stamping`'s slots; when none comes free in time, Busy (503) and nothing is recorded as
+    delivered (the access is audited only once the stamped copy exists)."""
     version = version_of(document, number)
     path = ContentPath.download_head if head else ContentPath.download
     if not document.controlled:
@@ -113,7 +137,8 @@ def prepare_download(
         return Delivery(version.filename, version.content_type, None, None, None, controlled=True)
     if not permissions.rules.allows(principal, DocumentAction.read_content, document):
         require_content(session, principal, document, [version], path)  # raises the audited refusal
-    stamped = _stamped_copy(principal, storage, document, version)
+    with stamping.hold():
+        stamped = _stamped_copy(principal, storage, document, version)
     require_content(session, principal, document, [version], path)
     size = stamped.seek(0, 2)
     stamped.seek(0)
@@ -130,8 +155,10 @@ def _stamped_copy(principal: Principal, storage: Storage, document: Document, ve
             shutil.copyfileobj(stream, original, CHUNK)
             original.seek(0)
             watermark.stamp(formats.FileKind(version.kind), original, watermark_lines(principal, document), stamped)
-    except watermark.StampFailed as exc:
-        stamped.close()
+    except BaseException as exc:
+        stamped.close()  # a spool is an unnamed temporary file: closed, nothing of a partial copy is left
+        if not isinstance(exc, watermark.StampFailed):
+            raise
         raise RefusalRecorded(
             N_(
                 "This export-controlled file cannot be stamped with your name, so it is not served. The "

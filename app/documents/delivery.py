@@ -4,11 +4,12 @@ audited or refused was decided by the service; this file only speaks HTTP (heade
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Annotated, BinaryIO
 
 from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from app.core.capacity import Slots
 from app.core.routing import writes_audit
 from app.documents import content, formats
 from app.documents.content import CHUNK, Delivery
@@ -17,6 +18,15 @@ from app.web.deps import DbSession, ObjectId
 
 # Reading a file appends to the audit trail (marked content): the request takes the write lock up front.
 AUDITED_READ = [Depends(writes_audit)]
+
+
+def stamp_slots(request: Request) -> Slots:
+    """This worker's bound on marked files stamped at once (made with the app: content.stamping_slots)."""
+    slots: Slots = request.app.state.stamp_slots
+    return slots
+
+
+StampSlots = Annotated[Slots, Depends(stamp_slots)]
 
 
 def respond(request: Request, delivery: Delivery) -> Response:
@@ -51,7 +61,10 @@ def download(
     db: DbSession,
     principal: DocumentReader,
     storage: StorageDep,
+    stamping: StampSlots,
 ) -> Response:
     """A version's file (GET) or its headers (HEAD): one handler, registered on the API and on the pages."""
     head = request.method == "HEAD"
-    return respond(request, content.prepare_download(db, principal, storage, document, number, head=head))
+    return respond(
+        request, content.prepare_download(db, principal, storage, document, number, stamping=stamping, head=head)
+    )

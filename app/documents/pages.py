@@ -36,6 +36,7 @@ from app.documents.uploads import size_limit, too_large
 from app.groups.models import WorkingGroup
 from app.web.deps import MAX_ID, DbSession, FormReason, Page
 from app.web.forms import NO_ERRORS, FormErrors, FormReader, form_page
+from app.web.page_cache import cached_response
 from app.web.templating import flash, render
 from app.web.uploads_guard import TOO_LARGE
 from app.web.urls import see_other
@@ -78,6 +79,7 @@ def _choices(request: Request, principal: Principal, group: WorkingGroup) -> dic
 
 
 @pages.get("/groups/{slug}/documents", response_class=HTMLResponse, name="documents.list")
+@cached_response
 def group_documents_page(
     request: Request, group: PageGroup, filters: PageFilters, db: DbSession, page: Page, principal: DocumentReader
 ) -> HTMLResponse:
@@ -158,6 +160,7 @@ def _document_context(request: Request, db: DbSession, principal: Principal, doc
 
 
 @pages.get("/documents/{document_id}", response_class=HTMLResponse, name="documents.detail")
+@cached_response
 def document_page(
     request: Request, document: ReadableDocument, db: DbSession, principal: DocumentReader
 ) -> HTMLResponse:

@@ -14,11 +14,13 @@ from app.groups.permissions import GroupAction, rules
 from app.groups.schemas import GroupDetail, GroupIn, GroupPatch, GroupSummary, MemberIn
 from app.web.deps import DbSession, ObjectId, Page
 from app.web.openapi import problems
+from app.web.page_cache import cached_response
 
 api = api_router(prefix="/api/v1/working-groups", tags=["working groups"])
 
 
 @api.get("", summary="Working groups the caller may see", name="groups.api.list")
+@cached_response
 def list_groups(db: DbSession, page: Page, principal: GroupsReader) -> PageOut[GroupSummary]:
     show_names = rules.allows(principal, GroupAction.see_members, None)
     result = service.list_groups(db, principal, page)
@@ -26,6 +28,7 @@ def list_groups(db: DbSession, page: Page, principal: GroupsReader) -> PageOut[G
 
 
 @api.get("/{slug}", summary="One working group with its charter and members by country", name="groups.api.get")
+@cached_response
 def get_group(group: ReadableGroup, principal: GroupsReader) -> GroupDetail:
     return GroupDetail.of_group(group, rules.allows(principal, GroupAction.see_members, group))
 

@@ -25,6 +25,7 @@ from app.groups.permissions import GroupAction, rules
 from app.groups.schemas import ChairOut, members_by_country
 from app.web.deps import DbSession, FormReason, ObjectId
 from app.web.forms import NO_ERRORS, fields_renamed, form_page
+from app.web.page_cache import cached_response
 from app.web.templating import flash, negotiate_language, render
 from app.web.urls import see_other
 
@@ -149,6 +150,7 @@ def remove_member(
 
 # After /groups/new, so that path is not taken for a slug.
 @pages.get("/groups/{slug}", response_class=HTMLResponse, name="groups.page")
+@cached_response
 def group_page(request: Request, group: ReadableGroup, db: DbSession, principal: GroupsReader) -> HTMLResponse:
     can = rules.allowed(principal, group)
     show_names = GroupAction.see_members in can

@@ -11,6 +11,7 @@ from app.core.routing import page_router, writes_audit
 from app.home import service
 from app.users import service as users
 from app.web.deps import AppSettings, DbSession, Page
+from app.web.page_cache import cached_response
 from app.web.templating import LANGUAGES, render
 from app.web.urls import safe_next
 
@@ -20,6 +21,7 @@ FAVICON = PROJECT_ROOT / "static" / "favicon.svg"
 
 
 @pages.get("/", response_class=HTMLResponse, name="home")
+@cached_response
 def home(request: Request, db: DbSession, page: Page, principal: AnyPrincipal, settings: AppSettings) -> HTMLResponse:
     context = {"home": service.dashboard(db, principal, page), "contact_email": settings.contact_email}
     return render(request, "home.html", context)

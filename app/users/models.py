@@ -30,6 +30,8 @@ class User(Timestamped, Base):
     export_cleared: Mapped[bool] = mapped_column(default=False)
     # When the person last opened the home page: "what changed since your last visit" starts here.
     last_home_visit_at: Mapped[datetime | None]
+    # Bumped by every change to what this person's principal holds (app/auth/access_version.py).
+    access_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     identities: Mapped[list[IdentityLink]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

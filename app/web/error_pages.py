@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import policy
 from app.access.principal import ANONYMOUS, Principal
-from app.core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.core.errors import N_, Busy, DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
+from app.core.threads import ThreadsBusy
 from app.web.templating import gettext_for, negotiate_language, render_error_page
 from app.web.urls import redirect_to_login
 
@@ -137,7 +138,11 @@ def _sign_in_may_help(request: Request, exc: DomainError) -> bool:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, RateLimited | Busy):
+        headers = {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, Busy):
+            headers["Cache-Control"] = "no-store"  # a refusal for now, not an answer to keep
     if not wants_problem_json(request) and (isinstance(exc, NotAuthenticated) or _sign_in_may_help(request, exc)):
         return redirect_to_login(request)
     if isinstance(exc, NotAuthenticated):
@@ -224,14 +229,18 @@ BUSY_RETRY_AFTER = 2
 
 
 async def _busy(request: Request, exc: Exception) -> Response:
-    # No connection came free in time: answer at once rather than queue. The page is shown as to a signed-out
-    # person, since finding out who is asking would wait for a connection again.
-    log.warning("no database connection free for %s %s", request.method, request.url.path)
+    # No thread or no connection came free in time: answer at once rather than queue. The page is shown as to a
+    # signed-out person, since finding out who is asking would wait for a thread and a connection again.
+    log.warning("no %s free for %s %s", _what_was_busy(exc), request.method, request.url.path)
     detail = N_("The service is busy. Please try again in a moment.")
     if not wants_problem_json(request):
         detail = gettext_for(negotiate_language(request))(detail)
     headers = {"Retry-After": str(BUSY_RETRY_AFTER), "Cache-Control": "no-store"}
     return error_response(request, 503, detail, headers=headers)
+
+
+def _what_was_busy(exc: Exception) -> str:
+    return "worker thread" if isinstance(exc, ThreadsBusy) else "database connection"
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
@@ -251,4 +260,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(ThreadsBusy, _busy)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -44,7 +44,8 @@ def _refusals(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         codes.add("404")
     if method != "get":
         codes.add("403")  # a browser session without its CSRF token
-    return codes | {code for code in operation.get("responses", {}) if code.startswith("4")}
+    # A declared 503 is a refusal for now (capacity): a problem too, with Retry-After.
+    return codes | {code for code in operation.get("responses", {}) if code.startswith("4") or code == "503"}
 
 
 def describe_problems(schema: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def describe_problems(schema: dict[str, Any]) -> dict[str, Any]:
                     "description": responses.get(code, {}).get("description") or HTTPStatus(int(code)).phrase,
                     "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
                 }
-                if code == "429":
+                if code in ("429", "503"):
                     described["headers"] = {
                         "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
                     }

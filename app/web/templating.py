@@ -31,6 +31,7 @@ from app.audit import registry
 from app.core.config import PROJECT_ROOT
 from app.core.errors import N_
 from app.core.labels import LabelledEnum, label_of
+from app.core.routing import mark_personal
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
@@ -344,6 +345,8 @@ def _pop_flash(request: Request, gettext: Callable[[str], str]) -> str | None:
     if "session" not in request.scope:
         return None
     stored = request.session.pop(FLASH_KEY, None)
+    if stored is not None:
+        mark_personal(request)
     if not isinstance(stored, dict) or not isinstance(stored.get("message"), str):
         return None
     params = {k: gettext(v) if isinstance(v, str) else v for k, v in (stored.get("params") or {}).items()}

@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from app.access.policy import Policy
+from app.access.policy import UNSAFE_METHODS, Policy
+from app.core import data_version
+from app.core.routing import CACHED_RESPONSE
 from app.groups.models import MembershipRole
 from app.users.models import Role, User, UserStatus
 from tests.auth.matrix_rows import ROWS as AUTH_ROWS
@@ -27,6 +29,7 @@ from tests.support.documents import make_document
 from tests.support.matrix import (
     EVERYONE,
     PRINCIPALS,
+    SIGNED_IN,
     Row,
     World,
     page_row,
@@ -147,9 +150,47 @@ def test_matrix(who: str, world: World, base_url: str, app: FastAPI) -> None:
             kwargs["data"] = {"csrf_token": CSRF_TOKEN, **data}
             if row.files:
                 kwargs["files"] = row.files
+        version = data_version.current(world.db)
         response = http.request(method, path, **kwargs)
         want = expected_status(row, who, method, path)
         if response.status_code != want:
             failures.append(f"{method} {template} as {who}: got {response.status_code}, expected {want}")
+        elif who in SIGNED_IN & row.allowed and method in UNSAFE_METHODS and data_version.current(world.db) == version:
+            # A write that left the data version alone would leave cached pages showing the old data.
+            failures.append(f"{method} {template} as {who}: succeeded without moving the data version")
+        http.close()
+    assert not failures, "\n".join(failures)
+
+
+# The most privileged first, so each cache entry that could leak would already be there for the next person.
+WARM_ORDER = ("admin", "secretariat", "us_delegate", "jp_delegate", "observer", "industry", "pending", "anonymous")
+
+
+def test_cached_answers_never_cross_an_access_boundary(world: World, base_url: str, app: FastAPI) -> None:
+    """Every cacheable route, read three times by each kind of person in turn: each gets exactly their own
+    answer, the first read of each is never served from the cache (no entry is shared between people), and the
+    entry then serves that person the same answer."""
+    assert app.state.response_cache is not None, "the page cache is off in the test settings"
+    cacheable = sorted(
+        (method, path)
+        for method, path, route in app_routes(app)
+        if method == "GET" and getattr(route.endpoint, CACHED_RESPONSE, False)
+    )
+    assert len(cacheable) >= 5, "the page cache covers fewer routes than expected"
+    clients = {who: client_for(base_url, world, who) for who in WARM_ORDER}
+    failures = []
+    for method, template in cacheable:
+        row = MATRIX[(method, template)]
+        for who in WARM_ORDER:
+            path = row.path(world, who) if callable(row.path) else row.path
+            want = expected_status(row, who, method, path)
+            answers = [clients[who].get(path) for _ in range(3)]
+            if [a.status_code for a in answers] != [want] * 3:
+                failures.append(f"{template} as {who}: got {[a.status_code for a in answers]}, expected {want}")
+            if "x-cache" in answers[0].headers:
+                failures.append(f"{template} as {who}: the first answer came from someone else's cache entry")
+            if want == 200 and (answers[2].headers.get("x-cache") != "hit" or answers[2].content != answers[1].content):
+                failures.append(f"{template} as {who}: not served back from the cache, or served differently")
+    for http in clients.values():
         http.close()
     assert not failures, "\n".join(failures)

@@ -36,7 +36,10 @@ ROWS: dict[tuple[str, str], Row] = {
         US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}", json={"title": "Renamed"}
     ),
     ("PUT", DOC + "/{document_id}/marking"): Row(
-        US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}/marking", json={"controlled": False}
+        US_EDITORS,
+        200,
+        lambda w, p: f"{DOC}/{w.fresh_document()}/marking",
+        json={"controlled": True, "category": "semiconductors", "control_code": "3E001", "release": ["US"]},
     ),
     ("POST", DOC + "/{document_id}/withdraw"): Row(
         US_EDITORS, 200, lambda w, p: f"{DOC}/{w.fresh_document()}/withdraw", json={}
