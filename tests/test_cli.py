@@ -9,13 +9,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from app.access.principal import SYSTEM
 from app.core.config import PROJECT_ROOT
@@ -334,27 +336,35 @@ def test_tokens_create_refuses_bad_input(quad: Quad, engine: Engine, existing_us
 # --- cache -------------------------------------------------------------------------------------------------
 
 
-def test_cache_purge_drops_entries_that_can_no_longer_be_served(quad: Quad, engine: Engine) -> None:
+def test_cache_purge_drops_entries_that_can_no_longer_be_served(quad: Quad) -> None:
     """A command write moves the data version like any other, so the entry stored before it is purged."""
 
-    def data_version() -> int:
-        fresh = build_engine(quad.database_url)  # a new connection: no snapshot older than the commands' writes
+    @contextmanager
+    def fresh() -> Iterator[Connection]:
+        # A new engine each time: nothing pooled from the other tests, so every read sees the commands' commits.
+        engine = build_engine(quad.database_url)
         try:
-            with fresh.connect() as conn:
-                return int(conn.execute(text("SELECT value FROM data_version WHERE id = 1")).scalar_one())
+            with engine.begin() as conn:
+                yield conn
         finally:
-            fresh.dispose()
+            engine.dispose()
+
+    def data_version() -> int:
+        with fresh() as conn:
+            return int(conn.execute(text("SELECT value FROM data_version WHERE id = 1")).scalar_one())
 
     version = data_version()
-    with engine.begin() as conn:
+    with fresh() as conn:
         conn.execute(
             text(
                 "INSERT INTO page_cache (key, data_version, stored_at, media_type, body) "
-                "VALUES ('k1', :v, CURRENT_TIMESTAMP, 'text/html', :b)"
+                "VALUES ('k1', :v, :now, 'text/html', :b)"
             ),
-            {"v": version, "b": b"<p>cached</p>"},
+            {"v": version, "now": datetime.now(UTC), "b": b"<p>cached</p>"},
         )
     assert "removed 0 page-cache entries" in quad.ok("cache", "purge").out
     quad.ok("users", "create", "--email", "cache.purge@example.org", "--name", "Cache Purge", "--role", "admin")
     assert data_version() == version + 1
     assert "removed 1 page-cache entries" in quad.ok("cache", "purge").out
+    with fresh() as conn:
+        assert conn.execute(text("SELECT count(*) FROM page_cache")).scalar_one() == 0

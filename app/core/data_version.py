@@ -58,10 +58,8 @@ def _shows_on_pages(obj: Any) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _count_flush(session: Session, _flush: UOWTransaction) -> None:
-    if (
-        session.new
-        or session.deleted
-        or any(session.is_modified(obj) and _shows_on_pages(obj) for obj in session.dirty)
+    if any(isinstance(obj, Base) for obj in (*session.new, *session.deleted)) or any(
+        session.is_modified(obj) and _shows_on_pages(obj) for obj in session.dirty
     ):
         _bump(session)
 
