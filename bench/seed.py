@@ -499,12 +499,14 @@ def seed_meetings(conn: Connection, ctx: SeedContext) -> int:
             _meeting_row(ctx, group_id, f"Working session {n + 1}", ctx.now + timedelta(days=60 * n - 170))
             for n in range(per_group)
         ]
+    starts = (ctx.now + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
     rows.append(
         _meeting_row(
             ctx,
             bench_group,
             BENCH_MEETING_TITLE,
-            ctx.now + timedelta(days=7),
+            starts,
+            ends_at=starts + timedelta(hours=3),  # the 30 items' 180 minutes: no overrun warning
             status=MeetingStatus.scheduled.value,
             visibility=Visibility.group.value,
             agenda_state=AgendaState.published.value,
@@ -775,7 +777,7 @@ def pick_documents(session: Session, principal: Principal, group_id: int) -> dic
     return chosen
 
 
-def pick_meeting(session: Session, principal: Principal, group_id: int) -> int:
+def pick_meeting(session: Session, principal: Principal, group_id: int, volumes: Mapping[str, int] = VOLUMES) -> int:
     """The meeting BENCH_MEETING_TITLE of the benchmark group, checked with the app's own rules for `principal`:
     readable, and its page shows every agenda item with all its linked documents (none hidden from the caller).
     Also checks that the group's calendar holds the volume the calendar rows are about."""
@@ -789,7 +791,7 @@ def pick_meeting(session: Session, principal: Principal, group_id: int) -> int:
     except NotFound:
         raise SystemExit(f"meeting {meeting_id} ({BENCH_MEETING_TITLE}) is not readable by the bench user") from None
     view = meetings_service.meeting_view(session, principal, meeting)  # without remember: reads only
-    items, per_item = VOLUMES["bench_agenda_items"], VOLUMES["documents_per_agenda_item"]
+    items, per_item = volumes["bench_agenda_items"], volumes["documents_per_agenda_item"]
     shown = [len(item.documents) for item in view.items]
     if not view.agenda_shown or shown != [per_item] * items:
         raise SystemExit(
@@ -797,7 +799,7 @@ def pick_meeting(session: Session, principal: Principal, group_id: int) -> int:
             f"not {items} with {per_item} each"
         )
     in_group = session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group_id))
-    if in_group != VOLUMES["meetings_in_bench_group"] + 1:
+    if in_group != volumes["meetings_in_bench_group"] + 1:
         raise SystemExit(f"the bench group has {in_group} meetings; rebuild the dataset with --reseed")
     return meeting_id
 
