@@ -54,7 +54,8 @@ OVERLOAD_MIN_SECONDS = 10.0
 @dataclass(frozen=True)
 class Endpoint:
     # May contain {group} (the slug of a group the benchmark delegate chairs), or {document}, {text_document},
-    # {controlled_pdf}: documents the benchmark delegate may read and download (bench.seed.pick_documents).
+    # {controlled_pdf}: documents the benchmark delegate may read and download (bench.seed.pick_documents), or
+    # {meeting}: the meeting with the 30-item agenda (bench.seed.pick_meeting).
     path: str
     kind: Kind
     auth: Auth = Auth.anonymous
@@ -101,6 +102,11 @@ ENDPOINTS: list[Endpoint] = [
         max_p99_ms=None,
         connections=WATERMARK_CONNECTIONS,
     ),
+    # Meetings: the benchmark group's calendar holds 2,000 meetings; {meeting} is the meeting page with a published
+    # agenda of 30 items, each linking two documents (bench.seed.pick_meeting).
+    Endpoint("/groups/{group}/meetings", Kind.html, Auth.cookie),
+    Endpoint("/api/v1/meetings?group={group}", Kind.json_list, Auth.bearer),
+    Endpoint("/meetings/{meeting}", Kind.html, Auth.cookie),
     # Overload: the documents API (queries and serialisation, no template) with 256 connections.
     Endpoint(
         "/api/v1/documents?group={group}",

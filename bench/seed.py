@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     inspect,
     select,
@@ -59,6 +60,17 @@ from app.documents.models import (
 )
 from app.documents.queries import get_document
 from app.groups.models import Membership, WorkingGroup
+from app.meetings import service as meetings_service
+from app.meetings.models import (
+    AgendaDocument,
+    AgendaItem,
+    AgendaState,
+    Attendance,
+    AttendanceAnswer,
+    Meeting,
+    MeetingMode,
+    MeetingStatus,
+)
 from app.users.models import Role, User
 from bench.files import BenchFile, bench_files, file_digests, remove_files, store_files
 
@@ -67,7 +79,7 @@ TMP_DIR = BENCH_DIR / "results" / "tmp"
 DEFAULT_SQLITE_URL = f"sqlite:///{TMP_DIR / 'bench.db'}"
 
 # Bump when a seeder changes what it writes, so existing bench databases are rebuilt.
-SEED_FORMAT = 1
+SEED_FORMAT = 2
 CHUNK = 5_000  # rows per executemany: large enough to be fast, small enough to bound memory
 
 VOLUMES: dict[str, int] = {
@@ -77,6 +89,10 @@ VOLUMES: dict[str, int] = {
     "members_per_group": 20,  # including 2 chairs and one secretariat member
     "audit_events": 50_000,  # all with a group_id, so "what is new" has data
     "documents": 20_000,  # ~400 a group; 1 version each (every 25th has 2), ~5% export-controlled
+    "meetings_in_bench_group": 2_000,  # the first group's calendar: half past, half upcoming
+    "meetings_per_other_group": 6,
+    "bench_agenda_items": 30,  # the agenda of the meeting BENCH_MEETING_TITLE, published
+    "documents_per_agenda_item": 2,
 }
 
 COUNTRIES = ("US", "JP", "AU", "IN")
@@ -91,6 +107,8 @@ TECHNOLOGY_AREAS = (
 )
 AUDIT_ACTIONS = ("group.member_add", "group.update", "document.create", "meeting.schedule", "comment.submit")
 BENCH_TOKEN_NAME = "bench"  # noqa: S105  (a label, not a secret)
+# The meeting whose page the meeting row opens: VOLUMES["bench_agenda_items"] items, each with linked documents.
+BENCH_MEETING_TITLE = "bench-30"
 
 # Documents: the word the search row looks for appears in the extracted text of about SEARCH_SHARE of versions.
 SEARCH_WORD = "lithography"
@@ -416,12 +434,163 @@ def seed_documents(conn: Connection, ctx: SeedContext) -> int:
     return count
 
 
+# Meetings: how often each visibility occurs (most meetings are for the group itself), and where they are held.
+MEETING_VISIBILITY_WEIGHTS = {Visibility.public: 1, Visibility.quad: 3, Visibility.group: 5, Visibility.country: 1}
+VENUES = {
+    "US": "Washington, Harry S Truman Building",
+    "JP": "Tokyo, Ministry of Foreign Affairs",
+    "AU": "Canberra, R.G. Casey Building",
+    "IN": "New Delhi, Jawaharlal Nehru Bhawan",
+}
+
+
+def _meeting_row(ctx: SeedContext, group_id: int, title: str, starts: datetime, **values: Any) -> dict[str, Any]:
+    """A meeting starting on the hour at `starts`; `values` overrides the random choices."""
+    rng = ctx.rng
+    starts = starts.replace(minute=0, second=0, microsecond=0)
+    past = starts < ctx.now
+    host = rng.choice(COUNTRIES)
+    mode = rng.choice(list(MeetingMode))
+    if past:
+        status = MeetingStatus.cancelled if rng.random() < 0.1 else MeetingStatus.held
+        agenda = AgendaState.locked if status is MeetingStatus.held else AgendaState.published
+    else:
+        status = MeetingStatus.cancelled if rng.random() < 0.08 else MeetingStatus.scheduled
+        agenda = AgendaState.published if starts - ctx.now < timedelta(days=60) else AgendaState.draft
+    version = 0 if agenda is AgendaState.draft else rng.randint(1, 3)
+    row = {
+        "group_id": group_id,
+        "title": title,
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=rng.choice((1, 2, 3))),
+        "host_country": host,
+        "mode": mode.value,
+        "venue": VENUES[host] if mode.has_venue else None,
+        "join_link": f"https://meet.bench.invalid/{group_id}-{rng.randrange(10**8):08d}"
+        if mode.has_join_link
+        else None,
+        "status": status.value,
+        "visibility": rng.choices(list(MEETING_VISIBILITY_WEIGHTS), list(MEETING_VISIBILITY_WEIGHTS.values()))[0].value,
+        "agenda_state": agenda.value,
+        "agenda_version": version,
+        # Every change bumps the sequence: the agenda's, and the cancellation.
+        "sequence": version + rng.randint(0, 2) + (status is MeetingStatus.cancelled),
+        "created_by": rng.choice(ctx.users[Role.secretariat]),
+        "updated_at": min(starts, ctx.now) - timedelta(days=rng.randint(1, 20)),
+        "created_at": min(starts, ctx.now) - timedelta(days=rng.randint(21, 60)),
+    }
+    return row | values
+
+
+def _country_of(ctx: SeedContext, user_id: int) -> str:
+    return next(country for (_, country), ids in ctx.users_by_country.items() if user_id in ids)
+
+
+def seed_meetings(conn: Connection, ctx: SeedContext) -> int:
+    """The benchmark delegate's group gets VOLUMES["meetings_in_bench_group"] meetings over four years (half past,
+    half upcoming), every other group a few; then the meeting BENCH_MEETING_TITLE (next week, in the delegate's
+    group, visible to the group) with a published agenda (seed_bench_agenda)."""
+    bench_group, count = ctx.groups[0], ctx.volumes["meetings_in_bench_group"]
+    first, step = ctx.now - timedelta(days=730), timedelta(days=1460) / count
+    rows = [_meeting_row(ctx, bench_group, f"Plenary session {n + 1:04d}", first + step * n) for n in range(count)]
+    per_group = ctx.volumes["meetings_per_other_group"]
+    for group_id in ctx.groups[1:]:
+        rows += [
+            _meeting_row(ctx, group_id, f"Working session {n + 1}", ctx.now + timedelta(days=60 * n - 170))
+            for n in range(per_group)
+        ]
+    starts = (ctx.now + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+    rows.append(
+        _meeting_row(
+            ctx,
+            bench_group,
+            BENCH_MEETING_TITLE,
+            starts,
+            ends_at=starts + timedelta(hours=3),  # the 30 items' 180 minutes: no overrun warning
+            status=MeetingStatus.scheduled.value,
+            visibility=Visibility.group.value,
+            agenda_state=AgendaState.published.value,
+            agenda_version=2,
+            sequence=3,
+        )
+    )
+    ctx.ids["meetings"] = insert_returning_ids(conn, table(Meeting), rows)
+    return len(rows) + seed_bench_agenda(conn, ctx, ctx.ids["meetings"][-1], rows[-1]["starts_at"])
+
+
+def seed_bench_agenda(conn: Connection, ctx: SeedContext, meeting_id: int, starts: datetime) -> int:
+    """The agenda of the benchmark meeting: items of 5 or 10 minutes filling its length, each linking documents
+    of the group the benchmark delegate may read (the newest; marked ones included, shown with their marking),
+    presented by a member, a delegation or nobody; and most members' answers."""
+    rng, bench_group, delegate = ctx.rng, ctx.groups[0], ctx.users[Role.delegate][0]
+    items, per_item = ctx.volumes["bench_agenda_items"], ctx.volumes["documents_per_agenda_item"]
+    documents = table(Document)
+    linked = conn.scalars(
+        select(documents.c.id)
+        .where(
+            documents.c.group_id == bench_group,
+            documents.c.withdrawn_at.is_(None),
+            (documents.c.visibility != Visibility.country.value)
+            | (documents.c.owner_country == _country_of(ctx, delegate)),
+        )
+        .order_by(documents.c.updated_at.desc(), documents.c.id.desc())
+        .limit(items * per_item)
+    ).all()
+    if len(linked) < items * per_item:
+        raise SystemExit(f"the bench group has only {len(linked)} documents for the agenda of {BENCH_MEETING_TITLE}")
+    members = table(Membership)
+    member_ids = conn.scalars(
+        select(members.c.user_id).where(members.c.group_id == bench_group).order_by(members.c.user_id)
+    ).all()
+    created = ctx.now - timedelta(days=10)
+    item_rows = []
+    for n in range(items):
+        presenter = (
+            (rng.choice(member_ids), None) if n % 3 == 0 else (None, COUNTRIES[n % 4]) if n % 3 == 1 else (None, None)
+        )
+        item_rows.append(
+            {
+                "meeting_id": meeting_id,
+                "position": n + 1,
+                "title": f"Item {n + 1}: {DOCUMENT_TAGS[n % len(DOCUMENT_TAGS)].replace('-', ' ')}",
+                "description": f"Review of the **{DOCUMENT_TAGS[n % len(DOCUMENT_TAGS)]}** papers; decision needed.",
+                "presenter_id": presenter[0],
+                "presenter_country": presenter[1],
+                "minutes": 10 if n % 5 == 0 else 5,
+                "outcome": "",
+                # Version 2 changed a few items: the page marks them "changed since you last looked".
+                "changed_in_version": 2 if n % 7 == 3 else 1,
+                "created_at": created,
+            }
+        )
+    item_ids = insert_returning_ids(conn, table(AgendaItem), item_rows)
+    links = [
+        {"item_id": item_id, "document_id": linked[n * per_item + k]}
+        for n, item_id in enumerate(item_ids)
+        for k in range(per_item)
+    ]
+    answers = [a.value for a in AttendanceAnswer]
+    attendance = [
+        {
+            "meeting_id": meeting_id,
+            "user_id": user_id,
+            "answer": rng.choice(answers),
+            "attended": None,
+            "updated_at": created,
+        }
+        for user_id in member_ids
+        if user_id != delegate and rng.random() < 0.75
+    ]
+    return items + insert_rows(conn, table(AgendaDocument), links) + insert_rows(conn, table(Attendance), attendance)
+
+
 SEEDERS: list[tuple[str, Seeder]] = [
     ("users", seed_users),
     ("groups", seed_groups),
     ("memberships", seed_memberships),
     ("audit events", seed_audit_events),
     ("documents", seed_documents),
+    ("meetings", seed_meetings),
 ]
 
 marker_metadata = MetaData()
@@ -552,11 +721,13 @@ class BenchUsers:
     users: dict[Role, tuple[int, str]]  # role -> (user id, server-side session id), for session cookies
     group_slug: str  # the first group, chaired by the benchmark delegate
     documents: dict[str, int] = field(default_factory=dict)  # path placeholder -> a document id (pick_documents)
+    meeting: int | None = None  # the meeting BENCH_MEETING_TITLE (pick_meeting)
 
     @property
     def placeholders(self) -> dict[str, str]:
         """What `{name}` in an endpoint's path stands for."""
-        return {"group": self.group_slug, **{name: str(id_) for name, id_ in self.documents.items()}}
+        chosen = {"group": self.group_slug, **{name: str(id_) for name, id_ in self.documents.items()}}
+        return chosen if self.meeting is None else chosen | {"meeting": str(self.meeting)}
 
 
 def _with_version_file(name: str) -> Select[int]:
@@ -606,9 +777,36 @@ def pick_documents(session: Session, principal: Principal, group_id: int) -> dic
     return chosen
 
 
+def pick_meeting(session: Session, principal: Principal, group_id: int, volumes: Mapping[str, int] = VOLUMES) -> int:
+    """The meeting BENCH_MEETING_TITLE of the benchmark group, checked with the app's own rules for `principal`:
+    readable, and its page shows every agenda item with all its linked documents (none hidden from the caller).
+    Also checks that the group's calendar holds the volume the calendar rows are about."""
+    meeting_id = session.scalar(
+        select(Meeting.id).where(Meeting.group_id == group_id, Meeting.title == BENCH_MEETING_TITLE)
+    )
+    if meeting_id is None:
+        raise SystemExit(f"the bench dataset has no meeting {BENCH_MEETING_TITLE!r}; rebuild it with --reseed")
+    try:
+        meeting = meetings_service.get_meeting(session, principal, meeting_id)  # what the routes load
+    except NotFound:
+        raise SystemExit(f"meeting {meeting_id} ({BENCH_MEETING_TITLE}) is not readable by the bench user") from None
+    view = meetings_service.meeting_view(session, principal, meeting)  # without remember: reads only
+    items, per_item = volumes["bench_agenda_items"], volumes["documents_per_agenda_item"]
+    shown = [len(item.documents) for item in view.items]
+    if not view.agenda_shown or shown != [per_item] * items:
+        raise SystemExit(
+            f"meeting {meeting_id} shows the bench user {len(shown)} items with {sum(shown)} documents, "
+            f"not {items} with {per_item} each"
+        )
+    in_group = session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group_id))
+    if in_group != volumes["meetings_in_bench_group"] + 1:
+        raise SystemExit(f"the bench group has {in_group} meetings; rebuild the dataset with --reseed")
+    return meeting_id
+
+
 def issue_credentials(url: str) -> BenchUsers:
     """Fresh API tokens for the first user of each role, replacing earlier runs' (the secrets stay in memory),
-    and the documents the rows ask for, readable (and downloadable) by the benchmark delegate."""
+    and the documents and the meeting the rows ask for, readable (and downloadable) by the benchmark delegate."""
     tokens: dict[Role, str] = {}
     users: dict[Role, tuple[int, str]] = {}
     user_table, token_table, group_table = table(User), table(ApiToken), table(WorkingGroup)
@@ -640,10 +838,12 @@ def issue_credentials(url: str) -> BenchUsers:
             group = conn.execute(select(group_table.c.id, group_table.c.slug).order_by(group_table.c.id).limit(1)).one()
         with build_sessionmaker(engine)() as session:
             delegate = session.get_one(User, users[Role.delegate][0])
-            documents = pick_documents(session, principal_for(session, delegate, via_token=True), group.id)
+            principal = principal_for(session, delegate, via_token=True)
+            documents = pick_documents(session, principal, group.id)
+            meeting = pick_meeting(session, principal, group.id)
     finally:
         engine.dispose()
-    return BenchUsers(tokens=tokens, users=users, group_slug=str(group.slug), documents=documents)
+    return BenchUsers(tokens=tokens, users=users, group_slug=str(group.slug), documents=documents, meeting=meeting)
 
 
 def main() -> None:
