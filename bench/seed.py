@@ -44,6 +44,7 @@ from app.access.visibility import Visibility
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, UserSession
 from app.auth.service import TOKEN_PREFIX, hash_token, principal_for
+from app.core import markdown
 from app.core.db import Base, build_engine, build_sessionmaker
 from app.core.errors import NotFound
 from app.core.migrations_state import alembic_config, head_revision
@@ -79,7 +80,7 @@ TMP_DIR = BENCH_DIR / "results" / "tmp"
 DEFAULT_SQLITE_URL = f"sqlite:///{TMP_DIR / 'bench.db'}"
 
 # Bump when a seeder changes what it writes, so existing bench databases are rebuilt.
-SEED_FORMAT = 2
+SEED_FORMAT = 3  # 3: charters and descriptions stored rendered, as the services store them
 CHUNK = 5_000  # rows per executemany: large enough to be fast, small enough to bound memory
 
 VOLUMES: dict[str, int] = {
@@ -256,12 +257,14 @@ def seed_groups(conn: Connection, ctx: SeedContext) -> int:
     for n in range(count):
         area = TECHNOLOGY_AREAS[n % len(TECHNOLOGY_AREAS)]
         number = n // len(TECHNOLOGY_AREAS) + 1
+        charter = f"The **{area}** working group, number {number}.\n\n- Map supply chains\n- Align controls"
         rows.append(
             {
                 "slug": f"{area}-{number:02d}",
                 "name": f"{area.replace('-', ' ').title()} Working Group {number}",
                 "technology_area": area,
-                "charter": f"The **{area}** working group, number {number}.\n\n- Map supply chains\n- Align controls",
+                "charter": charter,
+                "charter_html": markdown.to_html(charter),  # as the service stores it at save
                 "status": "active",
                 "created_at": ctx.now - timedelta(days=300),
             }
@@ -369,7 +372,10 @@ def seed_documents(conn: Connection, ctx: SeedContext) -> int:
             {
                 "group_id": rng.choice(ctx.groups),
                 "title": title,
-                "description": f"Submitted by the {owner or 'secretariat'} delegation. Covers **{topic}**.",
+                "description": (
+                    description := f"Submitted by the {owner or 'secretariat'} delegation. Covers **{topic}**."
+                ),
+                "description_html": markdown.to_html(description),
                 "owner_country": owner,
                 "doc_type": doc_type.value,
                 "visibility": visibility.value,

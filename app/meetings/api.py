@@ -25,6 +25,7 @@ from app.meetings.schemas import (
 )
 from app.web.deps import DbSession, Page
 from app.web.openapi import problems
+from app.web.page_cache import cached_response
 
 api = api_router(prefix="/api/v1/meetings", tags=["meetings"])
 
@@ -58,6 +59,7 @@ def create_meeting(body: NewMeetingIn, db: DbSession, principal: MeetingsWriter)
 
 
 @api.get("/{meeting_id}", name="meetings.api.detail", summary="One meeting with its agenda and attendance")
+@cached_response
 def get_meeting(meeting: ReadableMeeting, db: DbSession, principal: MeetingsReader) -> MeetingDetail:
     return _detail(db, principal, meeting)
 

@@ -45,6 +45,7 @@ from app.meetings.permissions import CalendarAction, calendar_rules
 from app.meetings.service import MeetingFilters
 from app.web.deps import DbSession, Page
 from app.web.forms import NO_ERRORS, form_page, parse_id
+from app.web.page_cache import cached_response
 from app.web.templating import TIME_ZONE_CHOICES, flash, negotiate_language, render, time_zone_of
 from app.web.urls import see_other
 
@@ -232,6 +233,7 @@ def _detail_context(db: DbSession, principal: Principal, meeting: Meeting, *, re
 
 
 @pages.get("/meetings/{meeting_id}", response_class=HTMLResponse, name="meetings.detail")
+@cached_response
 def meeting_page(request: Request, meeting: ReadableMeeting, db: DbSession, principal: MeetingsReader) -> HTMLResponse:
     context = _detail_context(db, principal, meeting, remember=True)
     return render(request, "meetings/detail.html", {**context, "errors": NO_ERRORS, "values": {}})
