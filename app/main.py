@@ -39,6 +39,8 @@ from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
 from app.meetings.api import api as meetings_api
 from app.meetings.pages import pages as meetings_pages
+from app.meetings.scheduling_pages import api as scheduling_api
+from app.meetings.scheduling_pages import pages as scheduling_pages
 from app.notifications import mail as notification_mail
 from app.notifications import service as notifications
 from app.notifications.api import api as notifications_api
@@ -149,10 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_api,
         notifications_api,
         meetings_api,
+        scheduling_api,
         home_pages,
         groups_pages,
         documents_pages,
         meetings_pages,
+        scheduling_pages,
         auth_pages,
         profile_pages,
         users_pages,

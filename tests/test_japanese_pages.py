@@ -71,6 +71,11 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
         f"/groups/{w.group.slug}/documents?q=x",
     ],
     "/groups/{slug}/documents/new": lambda w: [f"/groups/{w.group.slug}/documents/new"],
+    "/groups/{slug}/find-a-time": lambda w: [
+        f"/groups/{w.group.slug}/find-a-time",
+        f"/groups/{w.group.slug}/find-a-time?date_from=2026-03-02&date_to=2026-03-10&length=90&meetings=5",
+        f"/groups/{w.group.slug}/find-a-time?date_from=x&date_to=2026-12-31&length=5&hours_to=07:00&meetings=99",
+    ],
     "/documents/{document_id}": lambda w: [f"/documents/{n}" for n in w.documents.values()],
     "/documents/{document_id}/edit": lambda w: [f"/documents/{w.documents['controlled']}/edit"],
     "/documents/{document_id}/compare": lambda w: [

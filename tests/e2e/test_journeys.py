@@ -484,6 +484,34 @@ def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(j
     expect(page.locator("table.month")).to_contain_text("Supply chain principles, round 4")
 
 
+def test_delegate_finds_a_time_for_a_series_and_corrects_a_mistake(journey: Journey) -> None:
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/groups/semiconductors/find-a-time")
+    expect(page.locator("h1")).to_have_text("Find a time")
+    expect(page.locator("#hours_from")).to_have_value("08:00")
+    page.fill("#date_from", "2026-03-02")
+    page.fill("#date_to", "2026-03-04")
+    page.fill("#length", "60")
+    page.fill("#meetings", "5")
+    journey.click("main form button[type=submit]")
+    # Five meetings in three days: the summary links to the field, which says why and keeps what was typed.
+    expect(page.locator(".error-summary")).to_contain_text("at most one meeting a day: choose 3 or fewer")
+    page.click(".error-summary a[href='#meetings']")
+    expect(page.locator("#meetings")).to_be_focused()
+    expect(page.locator("#meetings")).to_have_value("5")
+    page.fill("#meetings", "3")
+    journey.click("main form button[type=submit]")
+    expect(page.locator("#best")).to_have_text("Best times")
+    best = page.locator("table", has=page.locator("caption", has_text="The best times"))
+    expect(best.locator("tbody tr")).to_have_count(10)
+    expect(best.locator("thead")).to_contain_text("New Delhi")
+    series = page.locator("table", has=page.locator("caption", has_text="The proposed series"))
+    expect(series.locator("tbody tr")).to_have_count(3)
+    expect(page.locator("svg[role=img] desc")).to_contain_text("Canberra:")
+    expect(page.locator("main")).to_contain_text("Outside working hours by")
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
