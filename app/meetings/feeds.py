@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
 from app.access.policy import ActivePrincipal, AnyPrincipal, anyone
 from app.access.principal import Principal
-from app.core.errors import N_
+from app.core.errors import N_, NotFound
 from app.core.routing import api_router, page_router
 from app.meetings import feed_service
 from app.meetings.deps import CalendarGroup, ReadableMeeting
@@ -72,7 +72,12 @@ def group_ics(request: Request, group: CalendarGroup, db: DbSession, principal: 
 # The session's principal plays no part: the secret alone says whose feed it is.
 @pages.get("/calendar/{secret}.ics", name="meetings.personal_feed", dependencies=[Depends(anyone)])
 def personal_ics(request: Request, secret: Secret, db: DbSession) -> Response:
-    return _ics(feed_service.personal_calendar(db, secret, _base_url(request)), "quad-dialogue.ics")
+    try:
+        body = feed_service.personal_calendar(db, secret, _base_url(request))
+    except NotFound:
+        # A calendar program cannot sign in: a plain 404, never the sign-in redirect signed-out people get.
+        return PlainTextResponse("Not Found", status_code=status.HTTP_404_NOT_FOUND)
+    return _ics(body, "quad-dialogue.ics")
 
 
 # Making and revoking the personal feed: the profile page ----------------------------------------------------------
