@@ -528,8 +528,17 @@ def test_delegate_subscribes_to_her_meetings_then_revokes_the_address(journey: J
     expect(page.locator("main .success-banner")).to_contain_text("was revoked")
     assert httpx.get(address, timeout=30).status_code == 404
 
-    journey.goto("/")
-    journey.click("#upcoming-meetings + ul a >> nth=0")
+    journey.goto("/groups/semiconductors/meetings/new")
+    page.fill("#title", "Calendar check")
+    page.select_option("#time_zone", "America/New_York")
+    for field, value in (("start_date", "2031-03-07"), ("start_time", "09:00"), ("end_date", "2031-03-07")):
+        page.fill(f"#{field}", value)
+    page.fill("#end_time", "10:00")
+    page.select_option("#host_country", "US")
+    page.check("#mode-virtual")
+    page.fill("#join_link", "https://meet.example.gov/calendar-check")
+    journey.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Calendar check")
     strip = page.locator("table", has=page.locator("caption", has_text="local times in Washington"))
     expect(strip.locator("tbody th[scope=row]")).to_have_text(["Washington", "Tokyo", "Canberra", "New Delhi"])
     expect(page.locator("main a:has-text('Add to your calendar')")).to_have_attribute("href", re.compile(r"\.ics$"))
