@@ -38,6 +38,8 @@ from app.groups.api import api as groups_api
 from app.groups.pages import pages as groups_pages
 from app.home.pages import pages as home_pages
 from app.meetings.api import api as meetings_api
+from app.meetings.feeds import api as feeds_api
+from app.meetings.feeds import pages as feeds_pages
 from app.meetings.pages import pages as meetings_pages
 from app.meetings.scheduling_pages import api as scheduling_api
 from app.meetings.scheduling_pages import pages as scheduling_pages
@@ -151,10 +153,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_api,
         notifications_api,
         meetings_api,
+        feeds_api,
         scheduling_api,
         home_pages,
         groups_pages,
         documents_pages,
+        feeds_pages,  # before meetings_pages: /meetings/1.ics would match /meetings/{meeting_id}
         meetings_pages,
         scheduling_pages,
         auth_pages,

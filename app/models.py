@@ -15,6 +15,7 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
+from app.meetings.feed_models import CalendarFeed
 from app.meetings.models import AgendaDocument, AgendaItem, AgendaView, Attendance, Meeting
 from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
@@ -27,6 +28,7 @@ __all__ = [
     "ApiToken",
     "Attendance",
     "AuditEvent",
+    "CalendarFeed",
     "Country",
     "DataVersion",
     "Document",

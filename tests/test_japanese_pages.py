@@ -92,6 +92,7 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
     "/admin/screening": lambda w: ["/admin/screening"],
     "/notifications": lambda w: ["/notifications"],
     "/profile/notifications": lambda w: ["/profile/notifications"],
+    "/profile/calendar": lambda w: ["/profile/calendar"],
     # Confirmation steps (each person sees the step, or the page refusing it, in Japanese).
     "/groups/{slug}/members/{user_id}/remove": lambda w: [f"/groups/{w.group.slug}/members/{w.history_user.id}/remove"],
     "/profile/tokens/{token_id}/revoke": lambda w: [f"/profile/tokens/{w.token_id}/revoke"],
@@ -123,6 +124,9 @@ NOT_PAGES = {
     "/api/docs/assets/{name}": "Swagger UI's script and style sheet",
     "/healthz": "a probe for the orchestrator (JSON)",
     "/readyz": "a probe for the orchestrator (JSON)",
+    "/meetings/{meeting_id}.ics": "a calendar file (text/calendar)",
+    "/groups/{slug}/meetings.ics": "a calendar file (text/calendar)",
+    "/calendar/{secret}.ics": "the personal calendar feed (text/calendar), read by calendar programs",
 }
 
 

@@ -43,6 +43,7 @@ from app.meetings.deps import (
 from app.meetings.models import AgendaItem, AttendanceAnswer, Meeting, MeetingMode, MeetingStatus
 from app.meetings.permissions import CalendarAction, calendar_rules
 from app.meetings.service import MeetingFilters
+from app.meetings.timezones import capitals_strip
 from app.web.deps import DbSession, Page
 from app.web.forms import NO_ERRORS, form_page, parse_id
 from app.web.page_cache import cached_response
@@ -226,6 +227,7 @@ def _detail_context(db: DbSession, principal: Principal, meeting: Meeting, *, re
         "meeting": meeting,
         "group": meeting.group,
         "answers": list(AttendanceAnswer),
+        "capitals": capitals_strip(meeting.starts_at, meeting.ends_at, time_zone_of(principal)),
     }
     if "record_attendance" in view.can:
         context["candidates"] = service.attendance_candidates(db, meeting)

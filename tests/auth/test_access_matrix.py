@@ -25,6 +25,7 @@ from tests.conftest import SECRET_KEY
 from tests.documents.matrix_rows import ROWS as DOCUMENT_ROWS
 from tests.groups.matrix_rows import ROWS as GROUP_ROWS
 from tests.meetings.matrix_rows import ROWS as MEETING_ROWS
+from tests.meetings.matrix_rows_feeds import ROWS as FEED_ROWS
 from tests.meetings.matrix_rows_scheduling import ROWS as SCHEDULING_ROWS
 from tests.notifications.matrix_rows import ROWS as NOTIFICATION_ROWS
 from tests.support.documents import make_document
@@ -58,6 +59,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     **NOTIFICATION_ROWS,
     **MEETING_ROWS,
     **SCHEDULING_ROWS,
+    **FEED_ROWS,
 }
 
 # FastAPI's own description of the API is public by design.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from playwright.sync_api import expect
@@ -512,6 +513,37 @@ def test_delegate_finds_a_time_for_a_series_and_corrects_a_mistake(journey: Jour
     expect(page.locator("main")).to_contain_text("Outside working hours by")
 
 
+def test_delegate_subscribes_to_her_meetings_then_revokes_the_address(journey: Journey) -> None:
+    """The personal calendar feed from the profile (read without a session), and the four capitals' clocks."""
+    page = journey.page
+    journey.sign_in("U.S. Government Login", "alice")
+    journey.goto("/profile")
+    journey.click("main a:has-text('Subscribe to your meetings')")
+    expect(page.locator("h1")).to_have_text("Your calendar feed")
+    journey.click("main button:has-text('Make a feed address')")
+    address = page.locator("#new-feed-url code").inner_text().strip()
+    feed = httpx.get(address, timeout=30)  # as a calendar program: no cookie
+    assert feed.status_code == 200 and feed.content.startswith(b"BEGIN:VCALENDAR")
+    journey.click("main button:has-text('Revoke the address')")
+    expect(page.locator("main .success-banner")).to_contain_text("was revoked")
+    assert httpx.get(address, timeout=30).status_code == 404
+
+    journey.goto("/groups/semiconductors/meetings/new")
+    page.fill("#title", "Calendar check")
+    page.select_option("#time_zone", "America/New_York")
+    for field, value in (("start_date", "2031-03-07"), ("start_time", "09:00"), ("end_date", "2031-03-07")):
+        page.fill(f"#{field}", value)
+    page.fill("#end_time", "10:00")
+    page.select_option("#host_country", "US")
+    page.check("#mode-virtual")
+    page.fill("#join_link", "https://meet.example.gov/calendar-check")
+    journey.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Calendar check")
+    strip = page.locator("table", has=page.locator("caption", has_text="local times in Washington"))
+    expect(strip.locator("tbody th[scope=row]")).to_have_text(["Washington", "Tokyo", "Canberra", "New Delhi"])
+    expect(page.locator("main a:has-text('Add to your calendar')")).to_have_attribute("href", re.compile(r"\.ics$"))
+
+
 def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) -> None:
     """New pages cannot skip the accessibility check: each GET page route must match a visited path."""
     from tests.auth.test_access_matrix import _flatten
@@ -535,6 +567,10 @@ def test_every_html_route_is_visited_by_a_journey(app: FastAPI, visits: Visits) 
         "/language",  # redirects back to the page it was clicked on
         "/favicon.ico",
         "/api/docs/assets/{name}",
+        # calendar files, fetched by calendar programs (tests/meetings/test_feeds.py parses them)
+        "/meetings/{meeting_id}.ics",
+        "/groups/{slug}/meetings.ics",
+        "/calendar/{secret}.ics",
     }
     assert set(unvisited) <= not_pages, f"pages no journey visits: {sorted(set(unvisited) - not_pages)}"
     assert not visits.violations

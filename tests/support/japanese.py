@@ -49,6 +49,11 @@ ALLOWED_WORDS = frozenset(
         "SHA",
         "URL",
         "JavaScript",
+        # the calendar file type (.ics) and the calendar programs the feed page names
+        "ics",
+        "Outlook",
+        "Google",
+        "Apple",
         # file-size units and the "G" of 5G/6G
         "KB",
         "MB",
