@@ -15,7 +15,15 @@ from app.documents.models import (
     VersionText,
 )
 from app.groups.models import Membership, WorkingGroup
-from app.meetings.models import AgendaDocument, AgendaItem, AgendaView, Attendance, Meeting
+from app.meetings.models import (
+    AgendaDocument,
+    AgendaItem,
+    AgendaView,
+    Attendance,
+    Meeting,
+    MinutesPublication,
+    MinutesRevision,
+)
 from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
 from app.web.page_cache import PageCacheEntry
@@ -36,6 +44,8 @@ __all__ = [
     "ExtractionJob",
     "IdentityLink",
     "Meeting",
+    "MinutesPublication",
+    "MinutesRevision",
     "Membership",
     "Notification",
     "NotificationPreference",

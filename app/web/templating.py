@@ -9,14 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import nh3
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from app.access.policy import csrf_token
@@ -27,6 +25,7 @@ from app.core.errors import N_
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, translations_for
 from app.core.i18n import TRANSLATIONS_DIR as TRANSLATIONS_DIR  # still named through here by tests
 from app.core.labels import LabelledEnum, label_of
+from app.core.markdown import sanitised_html
 from app.core.routing import mark_personal
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -145,36 +144,9 @@ def _page_ngettext(context: Context, singular: str, plural: str, num: int) -> st
     return translations_for(_language(context)).ngettext(singular, plural, num)
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "a",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-}
-
-
 def render_markdown(text: str | None) -> Markup:
-    """Markdown from users, rendered then sanitised: the parser refuses raw HTML and nh3 strips the rest."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))  # noqa: S704
+    """Markdown from users, rendered then sanitised (app.core.markdown)."""
+    return Markup(sanitised_html(text))  # noqa: S704
 
 
 @pass_context
