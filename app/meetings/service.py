@@ -772,17 +772,23 @@ def _latest_revision(session: Session, meeting: Meeting) -> MinutesRevision | No
 
 
 def minutes_shown(session: Session, principal: Principal, meeting: Meeting) -> MinutesShown:
-    """Two queries however many revisions there are (the meeting page's query count must not grow)."""
-    published = _published_number(session, meeting)
+    """A fixed number of queries however many revisions there are (the meeting page's count must not grow)."""
     if rules.allows(principal, MeetingAction.see_draft_minutes, meeting):
+        published = _published_number(session, meeting)
         latest = _latest_revision(session, meeting)
         return MinutesShown(latest, latest is not None and latest.number == published, published)
-    if published is None:
-        return MinutesShown(None, False, None)
     revision = session.scalar(
-        select(MinutesRevision).where(MinutesRevision.meeting_id == meeting.id, MinutesRevision.number == published)
+        select(MinutesRevision)
+        .join(
+            MinutesPublication,
+            (MinutesPublication.meeting_id == MinutesRevision.meeting_id)
+            & (MinutesPublication.number == MinutesRevision.number),
+        )
+        .where(MinutesRevision.meeting_id == meeting.id)
+        .order_by(MinutesRevision.number.desc())
+        .limit(1)
     )
-    return MinutesShown(revision, revision is not None, published)
+    return MinutesShown(revision, revision is not None, revision.number if revision is not None else None)
 
 
 @dataclass(frozen=True)
