@@ -16,7 +16,15 @@ from app.documents.models import (
 )
 from app.groups.models import Membership, WorkingGroup
 from app.meetings.feed_models import CalendarFeed
-from app.meetings.models import AgendaDocument, AgendaItem, AgendaView, Attendance, Meeting
+from app.meetings.models import (
+    AgendaDocument,
+    AgendaItem,
+    AgendaView,
+    Attendance,
+    Meeting,
+    MinutesPublication,
+    MinutesRevision,
+)
 from app.notifications.models import Notification, NotificationPreference
 from app.users.models import IdentityLink, User
 from app.web.page_cache import PageCacheEntry
@@ -39,6 +47,8 @@ __all__ = [
     "IdentityLink",
     "Meeting",
     "Membership",
+    "MinutesPublication",
+    "MinutesRevision",
     "Notification",
     "NotificationPreference",
     "PageCacheEntry",

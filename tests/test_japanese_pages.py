@@ -110,6 +110,8 @@ PAGES: dict[str, Callable[[World], list[str]]] = {
     "/groups/{slug}/meetings/new": lambda w: [f"/groups/{w.group.slug}/meetings/new"],
     "/meetings/{meeting_id}": lambda w: [f"/meetings/{w.meeting_id}"],
     "/meetings/{meeting_id}/edit": lambda w: [f"/meetings/{w.meeting_id}/edit"],
+    "/meetings/{meeting_id}/minutes": lambda w: [f"/meetings/{w.meeting_id}/minutes"],
+    "/meetings/{meeting_id}/minutes/diff": lambda w: [f"/meetings/{w.meeting_id}/minutes/diff?from=1&to=2"],
     "/meetings/{meeting_id}/agenda/new": lambda w: [f"/meetings/{w.meeting_id}/agenda/new"],
     "/meetings/{meeting_id}/agenda/{item_id}/edit": lambda w: [f"/meetings/{w.meeting_id}/agenda/{w.item_id}/edit"],
     "/auth/onboarding": lambda w: [],  # needs a sign-in in progress: test_onboarding_is_japanese
@@ -258,6 +260,9 @@ def _meeting(db: Session, group: WorkingGroup, presenter: User, documents: dict[
     )
     meetings.publish_agenda(db, SYSTEM, meeting)
     meetings.add_item(db, SYSTEM, meeting, meetings.ItemFields("その他", minutes=5))
+    meetings.append_minutes(db, SYSTEM, meeting, "## 議事録\n\n各国の報告を了承した。", note="初版")
+    meetings.publish_minutes(db, SYSTEM, meeting)
+    meetings.append_minutes(db, SYSTEM, meeting, "## 議事録\n\n各国の報告を了承し、次回の日程を決めた。")
     past = meetings.create_meeting(
         db,
         SYSTEM,

@@ -48,6 +48,7 @@ SMALL = {
     "notifications": 2,
     "meetings": 2,
     "items": 2,
+    "minutes": 1,
 }
 BIG = {
     "notifications": 40,
@@ -59,6 +60,7 @@ BIG = {
     "versions": 8,
     "meetings": 25,
     "items": 30,
+    "minutes": 12,
 }
 # Who the members besides each group's own chair and the viewer are: every country, both government roles, and
 # the secretariat (shared between groups).
@@ -121,6 +123,7 @@ class World:
         versions: int,
         meetings: int,
         items: int,
+        minutes: int,
     ) -> None:
         while len(self.groups) < groups:
             n = len(self.groups)
@@ -201,6 +204,7 @@ class World:
             self.notifications += 1
         self.db.commit()
         self._grow_meetings(meetings, items)
+        self._grow_minutes(minutes)
 
     def _grow_meetings(self, meetings: int, items: int) -> None:
         """Meetings of the first group; the first one's published agenda gains items, each linking two documents
@@ -242,6 +246,17 @@ class World:
                 meetings_service.answer_invitation(self.db, principal, page, AttendanceAnswer.online)
         self.db.commit()
 
+    def _grow_minutes(self, revisions: int) -> None:
+        """Revisions of the first meeting's minutes, each published but the last (a draft for the editors)."""
+        page = meetings_service.get_meeting(self.db, SYSTEM, self.meetings[0])
+        while len(meetings_service.minutes_history(self.db, SYSTEM, page).revisions) < revisions:
+            history = meetings_service.minutes_history(self.db, SYSTEM, page)
+            if history.revisions:
+                meetings_service.publish_minutes(self.db, SYSTEM, page)
+            n = len(history.revisions) + 1
+            meetings_service.append_minutes(self.db, SYSTEM, page, f"Revision {n}.\n\nThe group **agreed**.")
+        self.db.commit()
+
 
 # (label, who asks, how, path). `how` is "page" (a browser session) or "api" (a Bearer token);
 # anonymous requests go without either.
@@ -281,6 +296,9 @@ CASES = [
     ("meeting", "delegate", "page", "/meetings/{meeting}"),
     ("meeting", "secretariat", "page", "/meetings/{meeting}"),
     ("meeting", "delegate", "api", "/api/v1/meetings/{meeting}"),
+    ("minutes", "delegate", "page", "/meetings/{meeting}/minutes"),
+    ("minutes", "secretariat", "page", "/meetings/{meeting}/minutes"),
+    ("minutes", "delegate", "api", "/api/v1/meetings/{meeting}/minutes"),
     ("meetings", "delegate", "api", "/api/v1/meetings?per_page=100"),
     ("group meetings", "delegate", "page", "/groups/qc-group-00/meetings?per_page=100"),
 ]

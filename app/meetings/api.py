@@ -21,6 +21,8 @@ from app.meetings.schemas import (
     MeetingDetail,
     MeetingPatch,
     MeetingSummary,
+    MinutesIn,
+    MinutesOut,
     NewMeetingIn,
 )
 from app.web.deps import DbSession, Page
@@ -160,3 +162,34 @@ def record_attendance(
 ) -> MeetingDetail:
     service.record_attendance(db, principal, meeting, set(body.attended))
     return _detail(db, principal, meeting)
+
+
+@api.get(
+    "/{meeting_id}/minutes",
+    name="meetings.api.minutes",
+    summary="The revisions of the minutes the caller may read: drafts only for the group's chairs and the secretariat",
+)
+def minutes(meeting: ReadableMeeting, db: DbSession, principal: MeetingsReader) -> MinutesOut:
+    return MinutesOut.of(service.minutes_history(db, principal, meeting))
+
+
+@api.post(
+    "/{meeting_id}/minutes",
+    name="meetings.api.append_minutes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Append a revision of the minutes (a draft until published); revisions are never changed",
+)
+def append_minutes(body: MinutesIn, meeting: ReadableMeeting, db: DbSession, principal: MeetingsWriter) -> MinutesOut:
+    service.append_minutes(db, principal, meeting, body.text, body.note)
+    return MinutesOut.of(service.minutes_history(db, principal, meeting))
+
+
+@api.post(
+    "/{meeting_id}/minutes/publish",
+    name="meetings.api.publish_minutes",
+    summary="Publish the latest revision of the minutes; the group's members are told",
+    responses=problems(409),
+)
+def publish_minutes(meeting: ReadableMeeting, db: DbSession, principal: MeetingsWriter) -> MinutesOut:
+    service.publish_minutes(db, principal, meeting)
+    return MinutesOut.of(service.minutes_history(db, principal, meeting))

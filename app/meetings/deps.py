@@ -277,3 +277,7 @@ class MeetingFor:
 
 EditableMeeting = Annotated[Meeting, Depends(MeetingFor(MeetingAction.edit))]
 AgendaEditable = Annotated[Meeting, Depends(MeetingFor(MeetingAction.edit_agenda))]
+
+
+FormText = Annotated[str, Form()]
+FormNote = Annotated[str, Form()]

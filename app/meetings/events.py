@@ -18,6 +18,8 @@ class MeetingEvent(AuditAction):
     agenda_lock = "meeting.agenda_lock"
     answer = "meeting.answer"
     attendance_record = "meeting.attendance_record"
+    minutes_revise = "meeting.minutes_revise"
+    minutes_publish = "meeting.minutes_publish"
 
     __labels__ = {
         "meeting.create": N_("A meeting was scheduled"),
@@ -30,4 +32,6 @@ class MeetingEvent(AuditAction):
         "meeting.agenda_lock": N_("The agenda was locked"),
         "meeting.answer": N_("An invitation was answered"),
         "meeting.attendance_record": N_("Attendance was recorded"),
+        "meeting.minutes_revise": N_("A revision of the minutes was written"),
+        "meeting.minutes_publish": N_("The minutes were published"),
     }

@@ -2,14 +2,17 @@
 version, and attendance (each person's answer, and who really came).
 
 A meeting declares its own visibility like a document (`__protection__`); its `country` visibility reaches the
-host country's delegation. Agenda items inherit the meeting's (Indico's inheriting protection)."""
+host country's delegation. Agenda items and minutes revisions inherit the meeting's (Indico's inheriting protection).
+
+Minutes are revisions appended and never changed; publishing one appends a `MinutesPublication` (also never
+changed), so which revisions readers may see is the list of publications, and the latest one is the minutes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.access.principal import Principal
@@ -180,3 +183,37 @@ class Attendance(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class MinutesRevision(InheritsVisibility, Base):
+    """One revision of a meeting's minutes: its Markdown and the sanitised HTML made from it when appended.
+    Numbered 1, 2, ... per meeting; a draft until a publication names it."""
+
+    __tablename__ = "meeting_minutes_revision"
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    __protection_parent__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)  # Markdown as written
+    html: Mapped[str] = mapped_column(Text)  # app.core.markdown.to_html(text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(300), default="")  # what this revision changed, in a line
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class MinutesPublication(Base):
+    """A revision made readable to everyone who reads the meeting (the latest publication is the minutes)."""
+
+    __tablename__ = "meeting_minutes_publication"
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)  # a revision is published once
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]  # the revision's number
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

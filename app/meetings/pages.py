@@ -22,6 +22,7 @@ from app.core.errors import N_, InvalidInput
 from app.core.pagination import MAX_PAGE_SIZE, PageRequest
 from app.core.routing import page_router
 from app.countries.service import QUAD_COUNTRY_CODES
+from app.documents import redline
 from app.meetings import service
 from app.meetings.deps import (
     AgendaEditable,
@@ -33,6 +34,8 @@ from app.meetings.deps import (
     FormAttended,
     FormDirection,
     FormItemIds,
+    FormNote,
+    FormText,
     MeetingFormData,
     MeetingItem,
     MeetingsReader,
@@ -41,10 +44,10 @@ from app.meetings.deps import (
     answer_choice,
 )
 from app.meetings.models import AgendaItem, AttendanceAnswer, Meeting, MeetingMode, MeetingStatus
-from app.meetings.permissions import CalendarAction, calendar_rules
+from app.meetings.permissions import CalendarAction, MeetingAction, calendar_rules, rules
 from app.meetings.service import MeetingFilters
 from app.meetings.timezones import capitals_strip
-from app.web.deps import DbSession, Page
+from app.web.deps import MAX_ID, DbSession, Page
 from app.web.forms import NO_ERRORS, form_page, parse_id
 from app.web.page_cache import cached_response
 from app.web.templating import TIME_ZONE_CHOICES, flash, negotiate_language, render, time_zone_of
@@ -228,6 +231,7 @@ def _detail_context(db: DbSession, principal: Principal, meeting: Meeting, *, re
         "group": meeting.group,
         "answers": list(AttendanceAnswer),
         "capitals": capitals_strip(meeting.starts_at, meeting.ends_at, time_zone_of(principal)),
+        "minutes": service.minutes_shown(db, principal, meeting),
     }
     if "record_attendance" in view.can:
         context["candidates"] = service.attendance_candidates(db, meeting)
@@ -383,3 +387,77 @@ def reorder(
         service.reorder(db, principal, meeting, [parse_id(raw, field="item_ids") for raw in item_ids or ()])
 
     return _on_meeting_page(request, db, principal, meeting, run, N_("The agenda was reordered."))
+
+
+# Minutes ----------------------------------------------------------------------------------------------------------
+
+
+def _minutes_context(db: DbSession, principal: Principal, meeting: Meeting) -> dict[str, Any]:
+    history = service.minutes_history(db, principal, meeting)
+    latest = history.revisions[0] if history.revisions else None
+    return {
+        "meeting": meeting,
+        "group": meeting.group,
+        "history": history,
+        "can_write": rules.allows(principal, MeetingAction.write_minutes, meeting),
+        "latest": latest,
+    }
+
+
+@pages.get("/meetings/{meeting_id}/minutes", response_class=HTMLResponse, name="meetings.minutes")
+def minutes_page(request: Request, meeting: ReadableMeeting, db: DbSession, principal: MeetingsReader) -> HTMLResponse:
+    """The revisions the reader may read; for the chairs and the secretariat also the form that appends one (it
+    starts from the latest text) and the publish button."""
+    context = _minutes_context(db, principal, meeting)
+    latest = context["latest"]
+    values = {"text": latest.text if latest is not None else ""}
+    return render(request, "meetings/minutes.html", {**context, "errors": NO_ERRORS, "values": values})
+
+
+@pages.post("/meetings/{meeting_id}/minutes", response_class=HTMLResponse, name="meetings.append_minutes")
+def append_minutes(
+    request: Request,
+    meeting: ReadableMeeting,
+    db: DbSession,
+    principal: MeetingsWriter,
+    text: FormText = "",
+    note: FormNote = "",
+) -> Response:
+    def save() -> Response:
+        revision = service.append_minutes(db, principal, meeting, text, note)
+        flash(request, N_("Revision %(number)d of the minutes was saved as a draft."), number=revision.number)
+        return see_other(request, "meetings.minutes", meeting_id=meeting.id)
+
+    context = partial(_minutes_context, db, principal, meeting)
+    return form_page(request, "meetings/minutes.html", context, save, values={"text": text, "note": note})
+
+
+@pages.post("/meetings/{meeting_id}/minutes/publish", response_class=HTMLResponse, name="meetings.publish_minutes")
+def publish_minutes(request: Request, meeting: ReadableMeeting, db: DbSession, principal: MeetingsWriter) -> Response:
+    def publish() -> Response:
+        revision = service.publish_minutes(db, principal, meeting)
+        flash(request, N_("Revision %(number)d of the minutes was published."), number=revision.number)
+        return see_other(request, "meetings.minutes", meeting_id=meeting.id)
+
+    return form_page(request, "meetings/minutes.html", partial(_minutes_context, db, principal, meeting), publish)
+
+
+@pages.get("/meetings/{meeting_id}/minutes/diff", response_class=HTMLResponse, name="meetings.minutes_diff")
+def minutes_diff_page(
+    request: Request,
+    meeting: ReadableMeeting,
+    db: DbSession,
+    principal: MeetingsReader,
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    new: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
+) -> HTMLResponse:
+    before, after, result = service.minutes_diff(db, principal, meeting, old, new)
+    context = {
+        "meeting": meeting,
+        "group": meeting.group,
+        "before": before,
+        "after": after,
+        "redline": result,
+        "blocks": redline.collapse(result),
+    }
+    return render(request, "meetings/minutes_diff.html", context)

@@ -34,6 +34,8 @@ class MeetingAction(StrEnum):
     see_join_link = "see_join_link"
     respond = "respond"  # one's own answer: in person, online, not attending
     record_attendance = "record_attendance"  # who actually came
+    write_minutes = "write_minutes"  # append a revision of the minutes; publish one
+    see_draft_minutes = "see_draft_minutes"  # revisions not (yet) published
 
 
 def _check(principal: Principal, action: MeetingAction, meeting: Meeting) -> bool:
@@ -43,6 +45,8 @@ def _check(principal: Principal, action: MeetingAction, meeting: Meeting) -> boo
         case MeetingAction.edit | MeetingAction.edit_agenda | MeetingAction.see_draft_agenda:
             return organises(principal, meeting.group_id)
         case MeetingAction.record_attendance:
+            return organises(principal, meeting.group_id)
+        case MeetingAction.write_minutes | MeetingAction.see_draft_minutes:
             return organises(principal, meeting.group_id)
         case MeetingAction.see_join_link | MeetingAction.respond:
             return invited(principal, meeting.group_id)
@@ -57,6 +61,10 @@ rules: Rules[MeetingAction, Meeting] = Rules(
         MeetingAction.see_join_link: N_("The link to join is shown only to the people invited."),
         MeetingAction.respond: N_("Only members of the working group and the secretariat answer invitations."),
         MeetingAction.record_attendance: N_("Only the group's chairs and the secretariat may record who attended."),
+        MeetingAction.write_minutes: N_(
+            "Only the group's chairs and the secretariat may write and publish the minutes."
+        ),
+        MeetingAction.see_draft_minutes: N_("These minutes are a draft; they are shown when they are published."),
     },
 )
 

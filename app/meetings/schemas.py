@@ -11,7 +11,7 @@ from app.access.visibility import Visibility
 from app.core.schemas import Out
 from app.documents.schemas import MarkingOut
 from app.meetings import service
-from app.meetings.models import AgendaState, AttendanceAnswer, Meeting, MeetingMode, MeetingStatus
+from app.meetings.models import AgendaState, AttendanceAnswer, Meeting, MeetingMode, MeetingStatus, MinutesRevision
 from app.meetings.permissions import MeetingAction
 from app.web.deps import MAX_ID
 
@@ -244,3 +244,42 @@ class AnswerIn(BaseModel):
 
 class AttendedIn(BaseModel):
     attended: list[int] = Field(max_length=2000, description="The ids of the people who attended")
+
+
+class MinutesRevisionOut(BaseModel):
+    number: int
+    text: str = Field(description="Markdown as written")
+    html: str = Field(description="The Markdown rendered and sanitised")
+    author: str | None = Field(description="Who wrote it (None once their account is gone)")
+    note: str
+    created_at: datetime
+    published: bool = Field(description="False: a draft, listed only to the group's chairs and the secretariat")
+
+    @classmethod
+    def of(cls, revision: MinutesRevision, published: bool) -> MinutesRevisionOut:
+        return cls(
+            number=revision.number,
+            text=revision.text,
+            html=revision.html,
+            author=revision.author.display_name if revision.author is not None else None,
+            note=revision.note,
+            created_at=revision.created_at,
+            published=published,
+        )
+
+
+class MinutesOut(BaseModel):
+    published_number: int | None = Field(description="The revision that is the published minutes, if any")
+    revisions: list[MinutesRevisionOut] = Field(description="The revisions the caller may read, newest first")
+
+    @classmethod
+    def of(cls, history: service.MinutesHistory) -> MinutesOut:
+        return cls(
+            published_number=history.current,
+            revisions=[MinutesRevisionOut.of(r, r.number in history.publications) for r in history.revisions],
+        )
+
+
+class MinutesIn(BaseModel):
+    text: str = Field(max_length=service.MINUTES_MAX, description="Markdown; not empty")
+    note: str = Field("", max_length=service.NOTE_MAX, description="What this revision changes, in a line")

@@ -21,11 +21,14 @@ from app.audit import service as audit
 from app.core import text
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from app.core.markdown import to_html
 from app.core.pagination import PageRequest, Paginated, paginate
 from app.countries.service import QUAD_COUNTRY_CODES
 from app.documents import permissions as document_permissions
+from app.documents import redline
 from app.documents.models import Document
 from app.groups.models import Membership, WorkingGroup
+from app.meetings import notices
 from app.meetings.events import MeetingEvent
 from app.meetings.models import (
     AgendaDocument,
@@ -37,7 +40,10 @@ from app.meetings.models import (
     Meeting,
     MeetingMode,
     MeetingStatus,
+    MinutesPublication,
+    MinutesRevision,
 )
+from app.meetings.notices import MeetingNotice
 from app.meetings.permissions import CalendarAction, MeetingAction, calendar_rules, rules
 from app.users.models import User
 
@@ -389,6 +395,8 @@ def update_meeting(session: Session, principal: Principal, meeting: Meeting, det
             group_id=meeting.group_id,
             changes=changed,
         )
+    if "status" in changed and meeting.status is MeetingStatus.cancelled:
+        notices.tell_members(session, meeting, MeetingNotice.cancelled, principal.user_id)
     return meeting
 
 
@@ -417,12 +425,14 @@ def _open_agenda(principal: Principal, meeting: Meeting) -> None:
         raise Conflict(N_("The agenda is locked; it can no longer be changed."))
 
 
-def _agenda_changed(meeting: Meeting, touched: Collection[AgendaItem]) -> None:
-    """After publishing, each change is a new agenda version, and the items it touched carry that version."""
+def _agenda_changed(session: Session, principal: Principal, meeting: Meeting, touched: Collection[AgendaItem]) -> None:
+    """After publishing, each change is a new agenda version, the items it touched carry that version, and the
+    group's members hear of it (once per change)."""
     if meeting.agenda_state is AgendaState.published:
         meeting.agenda_version += 1
         for item in touched:
             item.changed_in_version = meeting.agenda_version
+        notices.tell_members(session, meeting, MeetingNotice.agenda_changed, principal.user_id)
     _touch(meeting)
 
 
@@ -517,7 +527,7 @@ def add_item(session: Session, principal: Principal, meeting: Meeting, fields: I
     _apply(item, fields)
     session.add(item)
     session.flush()
-    _agenda_changed(meeting, [item])
+    _agenda_changed(session, principal, meeting, [item])
     audit.record(
         session,
         principal.user_id,
@@ -538,7 +548,7 @@ def update_item(
     changed = _apply(item, fields)
     if changed:
         session.flush()
-        _agenda_changed(meeting, [item])
+        _agenda_changed(session, principal, meeting, [item])
         audit.record(
             session,
             principal.user_id,
@@ -556,7 +566,7 @@ def remove_item(session: Session, principal: Principal, meeting: Meeting, item: 
     _open_agenda(principal, meeting)
     session.delete(item)
     session.flush()
-    _agenda_changed(meeting, [])
+    _agenda_changed(session, principal, meeting, [])
     audit.record(
         session,
         principal.user_id,
@@ -580,7 +590,7 @@ def reorder(session: Session, principal: Principal, meeting: Meeting, item_ids: 
     for position, item_id in enumerate(item_ids, start=1):
         by_id[item_id].position = position
     if moved:
-        _agenda_changed(meeting, moved)
+        _agenda_changed(session, principal, meeting, moved)
         audit.record(
             session,
             principal.user_id,
@@ -617,6 +627,7 @@ def publish_agenda(session: Session, principal: Principal, meeting: Meeting) -> 
     audit.record(
         session, principal.user_id, MeetingEvent.agenda_publish, "meeting", meeting.id, group_id=meeting.group_id
     )
+    notices.tell_members(session, meeting, MeetingNotice.agenda_published, principal.user_id)
     return meeting
 
 
@@ -726,3 +737,173 @@ def record_attendance(
         attended=sorted(attended),
     )
     return list(rows.values())
+
+
+# Minutes ---------------------------------------------------------------------------------------------------------
+
+MINUTES_MAX, NOTE_MAX = 100_000, 300
+
+
+@dataclass(frozen=True)
+class MinutesShown:
+    """The minutes on the meeting page: the latest published revision, or for editors the latest revision."""
+
+    revision: MinutesRevision | None
+    published: bool  # `revision` is published (False: an editor sees a draft)
+    published_number: int | None  # the revision readers see now (None: nothing published yet)
+
+
+def _published_number(session: Session, meeting: Meeting) -> int | None:
+    return session.scalar(
+        select(MinutesPublication.number)
+        .where(MinutesPublication.meeting_id == meeting.id)
+        .order_by(MinutesPublication.number.desc())
+        .limit(1)
+    )
+
+
+def _latest_revision(session: Session, meeting: Meeting) -> MinutesRevision | None:
+    return session.scalar(
+        select(MinutesRevision)
+        .where(MinutesRevision.meeting_id == meeting.id)
+        .order_by(MinutesRevision.number.desc())
+        .limit(1)
+    )
+
+
+def minutes_shown(session: Session, principal: Principal, meeting: Meeting) -> MinutesShown:
+    """A fixed number of queries however many revisions there are (the meeting page's count must not grow)."""
+    if rules.allows(principal, MeetingAction.see_draft_minutes, meeting):
+        published = _published_number(session, meeting)
+        latest = _latest_revision(session, meeting)
+        return MinutesShown(latest, latest is not None and latest.number == published, published)
+    revision = session.scalar(
+        select(MinutesRevision)
+        .join(
+            MinutesPublication,
+            (MinutesPublication.meeting_id == MinutesRevision.meeting_id)
+            & (MinutesPublication.number == MinutesRevision.number),
+        )
+        .where(MinutesRevision.meeting_id == meeting.id)
+        .order_by(MinutesRevision.number.desc())
+        .limit(1)
+    )
+    return MinutesShown(revision, revision is not None, revision.number if revision is not None else None)
+
+
+@dataclass(frozen=True)
+class MinutesHistory:
+    revisions: Sequence[MinutesRevision]  # those the reader may read, newest first
+    publications: dict[int, MinutesPublication]  # by revision number
+
+    @property
+    def current(self) -> int | None:
+        """The number of the published minutes (the latest publication)."""
+        return max(self.publications, default=None)
+
+
+def minutes_history(session: Session, principal: Principal, meeting: Meeting) -> MinutesHistory:
+    """Every revision for the editors; the published ones for everyone else who reads the meeting."""
+    publications = {
+        p.number: p
+        for p in session.scalars(select(MinutesPublication).where(MinutesPublication.meeting_id == meeting.id))
+    }
+    query = (
+        select(MinutesRevision)
+        .where(MinutesRevision.meeting_id == meeting.id)
+        .options(joinedload(MinutesRevision.author))
+        .order_by(MinutesRevision.number.desc())
+    )
+    if not rules.allows(principal, MeetingAction.see_draft_minutes, meeting):
+        query = query.where(MinutesRevision.number.in_(sorted(publications)))
+    return MinutesHistory(session.scalars(query).all(), publications)
+
+
+def get_revision(session: Session, principal: Principal, meeting: Meeting, number: int) -> MinutesRevision:
+    """One revision; 404 when there is none, or it is a draft and the principal may not see drafts."""
+    revision = session.scalar(
+        select(MinutesRevision).where(MinutesRevision.meeting_id == meeting.id, MinutesRevision.number == number)
+    )
+    if revision is None:
+        raise NotFound(N_("these minutes have no such revision"))
+    if not rules.allows(principal, MeetingAction.see_draft_minutes, meeting):
+        published = session.scalar(
+            select(MinutesPublication.id).where(
+                MinutesPublication.meeting_id == meeting.id, MinutesPublication.number == number
+            )
+        )
+        if published is None:
+            raise NotFound(N_("these minutes have no such revision"))
+    return revision
+
+
+def append_minutes(
+    session: Session, principal: Principal, meeting: Meeting, markdown: str, note: str = ""
+) -> MinutesRevision:
+    """A new revision after the latest one (revisions are never changed): a draft until it is published."""
+    rules.require(principal, MeetingAction.write_minutes, meeting)
+    markdown = text.paragraphs(markdown, N_("the minutes"), MINUTES_MAX, field="text")
+    if not markdown:
+        raise InvalidInput(N_("write the minutes before saving them"), field="text")
+    note = text.one_line(note, N_("the note"), NOTE_MAX, required=False, field="note")
+    # Two editors saving at once: the meeting row's lock orders them (the unique number is the backstop).
+    session.scalar(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
+    latest = _latest_revision(session, meeting)
+    if latest is not None and latest.text == markdown:
+        raise InvalidInput(
+            N_("the text is the same as revision %(number)d; change it before saving"),
+            number=latest.number,
+            field="text",
+        )
+    revision = MinutesRevision(
+        meeting_id=meeting.id,
+        number=(latest.number if latest else 0) + 1,
+        text=markdown,
+        html=to_html(markdown),
+        author_id=principal.user_id,
+        note=note,
+        created_at=utcnow(),
+    )
+    session.add(revision)
+    session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        MeetingEvent.minutes_revise,
+        "meeting",
+        meeting.id,
+        group_id=meeting.group_id,
+        number=revision.number,
+    )
+    return revision
+
+
+def publish_minutes(session: Session, principal: Principal, meeting: Meeting) -> MinutesRevision:
+    """Publishes the latest revision: everyone who reads the meeting reads it, and the members are told."""
+    rules.require(principal, MeetingAction.write_minutes, meeting)
+    latest = _latest_revision(session, meeting)
+    if latest is None:
+        raise Conflict(N_("There are no minutes to publish yet."))
+    if _published_number(session, meeting) == latest.number:
+        raise Conflict(N_("The latest revision of the minutes is already published."))
+    session.add(MinutesPublication(meeting_id=meeting.id, number=latest.number, published_by=principal.user_id))
+    session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        MeetingEvent.minutes_publish,
+        "meeting",
+        meeting.id,
+        group_id=meeting.group_id,
+        number=latest.number,
+    )
+    notices.tell_members(session, meeting, MeetingNotice.minutes_published, principal.user_id)
+    return latest
+
+
+def minutes_diff(
+    session: Session, principal: Principal, meeting: Meeting, old: int, new: int
+) -> tuple[MinutesRevision, MinutesRevision, redline.Redline]:
+    """Paragraphs and words inserted and deleted from revision `old` to `new` (both readable, or 404)."""
+    before, after = get_revision(session, principal, meeting, old), get_revision(session, principal, meeting, new)
+    return before, after, redline.compare(before.text, after.text)

@@ -423,7 +423,8 @@ def test_delegate_opens_the_revoke_page_of_a_token_and_keeps_it(journey: Journey
 
 
 def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(journey: Journey) -> None:
-    """Create a meeting, add items, reorder them (with JavaScript), publish the agenda and answer the invitation."""
+    """Create a meeting, add items, reorder them (with JavaScript), publish the agenda, answer the invitation,
+    and write, publish and compare the minutes."""
     page = journey.page
     journey.sign_in("U.S. Government Login", "alice")
     journey.goto("/groups/semiconductors")
@@ -477,6 +478,18 @@ def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(j
     journey.click("text=Send my answer")
     expect(page.locator("main .success-banner")).to_contain_text("Your answer was saved.")
     expect(page.locator("main table")).to_contain_text("Attending online")
+    # Minutes: two revisions appended, the second published, and the change between them marked in text.
+    journey.click("text=Write and publish the minutes")
+    page.fill("#text", "Opening.\n\nThe group agreed on the principles.")
+    journey.click("text=Save as a new revision")
+    expect(page.locator("main .success-banner")).to_contain_text("Revision 1 of the minutes was saved as a draft.")
+    page.fill("#text", "Opening.\n\nThe group adopted the principles.")
+    journey.click("text=Save as a new revision")
+    journey.click("text=Publish revision 2")
+    expect(page.locator("main .success-banner")).to_contain_text("Revision 2 of the minutes was published.")
+    journey.click("text=Compare with revision 1")
+    expect(page.locator("#minutes-redline ins")).to_contain_text("[inserted: adopted")
+    expect(page.locator("#minutes-redline del")).to_contain_text("[deleted: agreed")
     journey.goto("/")
     expect(page.locator("#upcoming-meetings + ul")).to_contain_text("Supply chain principles, round 4")
     journey.goto("/groups/semiconductors/meetings?when=past")

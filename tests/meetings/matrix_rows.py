@@ -6,6 +6,7 @@ something gets a fresh public meeting, so every principal reads it and only the 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from app.access.principal import SYSTEM
 from app.access.visibility import Visibility
@@ -18,7 +19,10 @@ M = "/api/v1/meetings"
 INVITEES = {"us_delegate", "secretariat", "admin"}  # the group's member, and the staff
 
 
-def fresh_meeting(world: World, *, items: int = 2, published: bool = False, past: bool = False) -> Meeting:
+def fresh_meeting(
+    world: World, *, items: int = 2, published: bool = False, past: bool = False, minutes: int = 0
+) -> Meeting:
+    """`minutes`: that many revisions of the minutes, each published but the last (a draft to publish)."""
     starts = utcnow().replace(microsecond=0) + timedelta(days=-1 if past else 7)
     details = service.MeetingDetails(
         title="Matrix meeting",
@@ -34,16 +38,20 @@ def fresh_meeting(world: World, *, items: int = 2, published: bool = False, past
         service.add_item(world.db, SYSTEM, meeting, service.ItemFields(title=f"Item {n}", minutes=5))
     if published:
         service.publish_agenda(world.db, SYSTEM, meeting)
+    for n in range(minutes):
+        if n:
+            service.publish_minutes(world.db, SYSTEM, meeting)
+        service.append_minutes(world.db, SYSTEM, meeting, f"Revision {n + 1}.\n\nAgreed.")
     world.db.commit()
     world.last_meeting = meeting  # type: ignore[attr-defined]  (rows whose data names its items)
     return meeting
 
 
-def _meeting(suffix: str = "", **kw: bool) -> object:
+def _meeting(suffix: str = "", **kw: Any) -> object:
     return lambda w, p: f"{M}/{fresh_meeting(w, **kw).id}{suffix}"
 
 
-def _page(suffix: str = "", **kw: bool) -> object:
+def _page(suffix: str = "", **kw: Any) -> object:
     return lambda w, p: f"/meetings/{fresh_meeting(w, **kw).id}{suffix}"
 
 
@@ -113,6 +121,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ("PUT", M + "/{meeting_id}/attendance/record"): Row(
         US_EDITORS, 200, lambda w, p: f"{M}/{fresh_meeting(w, past=True).id}/attendance/record", json={"attended": []}
     ),
+    ("GET", M + "/{meeting_id}/minutes"): Row(EVERYONE, 200, _meeting("/minutes", minutes=2)),  # type: ignore[arg-type]
+    ("POST", M + "/{meeting_id}/minutes"): Row(
+        US_EDITORS,
+        201,
+        _meeting("/minutes"),  # type: ignore[arg-type]
+        json={"text": "The group agreed.", "note": "First draft"},
+    ),
+    ("POST", M + "/{meeting_id}/minutes/publish"): Row(US_EDITORS, 200, _meeting("/minutes/publish", minutes=1)),  # type: ignore[arg-type]
     # Pages
     ("GET", "/groups/{slug}/meetings"): page_row(EVERYONE, 200, lambda w, p: f"/groups/{w.group_slug}/meetings"),
     ("GET", "/groups/{slug}/meetings/new"): page_row(
@@ -164,5 +180,23 @@ ROWS: dict[tuple[str, str], Row] = {
         US_EDITORS,
         303,
         _page("/attendance/record", past=True),  # type: ignore[arg-type]
+    ),
+    ("GET", "/meetings/{meeting_id}/minutes"): page_row(EVERYONE, 200, _page("/minutes", minutes=2)),  # type: ignore[arg-type]
+    ("POST", "/meetings/{meeting_id}/minutes"): page_row(
+        US_EDITORS,
+        303,
+        _page("/minutes"),  # type: ignore[arg-type]
+        data={"text": "The group agreed.", "note": ""},
+    ),
+    ("POST", "/meetings/{meeting_id}/minutes/publish"): page_row(
+        US_EDITORS,
+        303,
+        _page("/minutes/publish", minutes=1),  # type: ignore[arg-type]
+    ),
+    # Revisions 1 and 2 are published (3 is a draft): everyone who reads the meeting may compare them.
+    ("GET", "/meetings/{meeting_id}/minutes/diff"): page_row(
+        EVERYONE,
+        200,
+        lambda w, p: f"/meetings/{fresh_meeting(w, minutes=3).id}/minutes/diff?from=1&to=2",
     ),
 }

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.notifications.deps import preference_field
+from app.notifications.kinds import declared_kinds
 from app.notifications.models import Notification
 from tests.support.matrix import SIGNED_IN, Row, World, page_row
 
 ME = "/api/v1/me"
-PREFERENCES_FORM = {"channel-document-added": "email", "channel-account-approved": "off"}
+
+
+def preferences_form(world: World) -> dict[str, str]:
+    """An answer for every kind the loaded domains declare (the form requires each), two of them changed."""
+    form = {preference_field(kind): "in_app" for kind in declared_kinds()}
+    return {**form, "channel-document-added": "email", "channel-account-approved": "off"}
 
 
 def own_notification(world: World, who: str) -> int:
@@ -49,5 +56,5 @@ ROWS: dict[tuple[str, str], Row] = {
         SIGNED_IN, 303, lambda w, p: f"/notifications/{own_notification(w, p)}/read"
     ),
     ("GET", "/profile/notifications"): page_row(SIGNED_IN, 200, "/profile/notifications"),
-    ("POST", "/profile/notifications"): page_row(SIGNED_IN, 303, "/profile/notifications", data=PREFERENCES_FORM),
+    ("POST", "/profile/notifications"): page_row(SIGNED_IN, 303, "/profile/notifications", data=preferences_form),
 }

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from app.documents.notices import DocumentNotice, document_path
 from app.groups.models import MembershipRole, WorkingGroup
 from app.notifications import service
+from app.notifications.deps import preference_field
+from app.notifications.kinds import declared_kinds
 from app.notifications.models import Notification
 from app.users.models import Role, User, UserStatus
 from app.users.notices import AccountNotice
@@ -155,7 +157,9 @@ def test_preferences_page_and_api(
     assert re.search(r'id="channel-document-added" name="channel-document-added" value="in_app" checked', page)
     assert re.search(r'id="channel-account-approved-email" name="channel-account-approved" value="email" checked', page)
 
-    form = {"csrf_token": CSRF_TOKEN, "channel-document-added": "email", "channel-account-approved": "off"}
+    # Every declared kind must be answered (other domains declare theirs): their defaults, two of them changed.
+    defaults = {preference_field(kind): kind.default_channel.value for kind in declared_kinds()}
+    form = {**defaults, "csrf_token": CSRF_TOKEN, "channel-document-added": "email", "channel-account-approved": "off"}
     saved = http.post("/profile/notifications", data=form)
     assert saved.status_code == 303 and saved.headers["location"] == "/profile/notifications"
     page = http.get("/profile/notifications").text
