@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -30,8 +31,10 @@ class User(Timestamped, Base):
     export_cleared: Mapped[bool] = mapped_column(default=False)
     # When the person last opened the home page: "what changed since your last visit" starts here.
     last_home_visit_at: Mapped[datetime | None]
-    # Bumped by every change to what this person's principal holds (app/auth/access_version.py).
-    access_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped by every change to what this person's principal holds (app/auth/access_version.py). It starts at a
+    # random number, so an id used again (a rolled-back row, a restored database) never meets a principal or a
+    # page cached for someone else; 2**30 leaves room for a billion bumps in a 32-bit column.
+    access_version: Mapped[int] = mapped_column(default=lambda: secrets.randbelow(2**30), server_default="0")
 
     identities: Mapped[list[IdentityLink]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
