@@ -477,7 +477,7 @@ def test_chair_schedules_a_meeting_builds_and_publishes_the_agenda_and_answers(j
     page.check("#answer-online")
     journey.click("text=Send my answer")
     expect(page.locator("main .success-banner")).to_contain_text("Your answer was saved.")
-    expect(page.locator("main table")).to_contain_text("Attending online")
+    expect(page.get_by_role("table", name="Answers by delegation")).to_contain_text("Attending online")
     # Minutes: two revisions appended, the second published, and the change between them marked in text.
     journey.click("text=Write and publish the minutes")
     page.fill("#text", "Opening.\n\nThe group agreed on the principles.")
